@@ -18,14 +18,16 @@ export type ReflectionIndex = {
 };
 
 /**
- * Indexes the files of the given services and everything they import. Files of proto/ are served
+ * Indexes the files of the given services, the extra files (types that only appear inside `Any`,
+ * such as error details) and everything they import. Files of proto/ are served
  * from src/gen/file-descriptor-set.ts, which keeps their comments; the descriptors embedded in
  * generated code (used for the well-known types) have none.
  */
-export function createReflectionIndex(services: readonly DescService[]): ReflectionIndex {
+export function createReflectionIndex(services: readonly DescService[], extraFiles: readonly DescFile[] = []): ReflectionIndex {
   const serviceNames = [...new Set(services.map((service) => service.typeName))];
   const files = new Map<string, DescFile>();
   for (const service of services) addWithDependencies(files, service.file);
+  for (const file of extraFiles) addWithDependencies(files, file);
 
   const fileBySymbol = new Map<string, DescFile>();
   const messageNames = new Set<string>();

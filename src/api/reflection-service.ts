@@ -16,11 +16,11 @@ type ReflectionResponseInit = MessageInitShape<typeof v1.ServerReflectionRespons
  * files it imports. Our protos define no extensions: extension lookups answer NOT_FOUND, and a
  * message's extension numbers are an empty list. Register it after the other services.
  */
-export function registerReflectionService(router: ConnectRouter, services: readonly DescService[]): void {
+export function registerReflectionService(router: ConnectRouter, services: readonly DescService[], extraFiles: readonly DescFile[] = []): void {
   // Built on first use: by then the router holds every service, including ones registered later.
   let index: ReflectionIndex | undefined;
   const getIndex = (): ReflectionIndex => {
-    index ??= createReflectionIndex([...services, ...router.handlers.map((handler) => handler.service)]);
+    index ??= createReflectionIndex([...services, ...router.handlers.map((handler) => handler.service)], extraFiles);
     return index;
   };
 

@@ -1,0 +1,36 @@
+import { ConnectError, type Interceptor } from '@connectrpc/connect';
+import { TurnError } from '../../domain/errors.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import { connectErrorFromTurnError, internalError } from '../error-mapping.ts';
+
+/**
+ * Converts whatever a handler throws into the status the client sees, for unary calls and for
+ * failures in the middle of a response stream. Unexpected errors are logged here, once.
+ */
+export function errorMappingInterceptor(logger: Logger): Interceptor {
+  const toConnectError = (error: unknown, procedure: string): ConnectError => {
+    if (error instanceof TurnError) return connectErrorFromTurnError(error);
+    // Statuses raised by the framework or the client (cancelled, deadline, unimplemented) stay as they are.
+    if (error instanceof ConnectError) return error;
+    logger.error({ err: error, procedure }, 'unexpected error');
+    return internalError(error, undefined);
+  };
+  return (next) => async (req) => {
+    const procedure = `${req.service.typeName}/${req.method.name}`;
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      return { ...res, message: mapStreamErrors(res.message, (error) => toConnectError(error, procedure)) };
+    } catch (error) {
+      throw toConnectError(error, procedure);
+    }
+  };
+}
+
+async function* mapStreamErrors<T>(messages: AsyncIterable<T>, map: (error: unknown) => ConnectError): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (error) {
+    throw map(error);
+  }
+}

@@ -1,0 +1,44 @@
+import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { file_google_rpc_error_details } from '../gen/google/rpc/error_details_pb.ts';
+import { AttachmentService } from '../gen/minichat/v1/attachment_service_pb.ts';
+import { ChatService } from '../gen/minichat/v1/chat_service_pb.ts';
+import { TurnService } from '../gen/minichat/v1/turn_service_pb.ts';
+import type { ModelCatalog } from '../llm/model-catalog.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { TokenVerifier } from './auth/token-verifier.ts';
+import { registerChatService } from './chat-service.ts';
+import { registerHealthService, type HealthStatus } from './health-service.ts';
+import { authInterceptor } from './interceptors/auth-interceptor.ts';
+import { errorMappingInterceptor } from './interceptors/error-mapping-interceptor.ts';
+import { registerReflectionService } from './reflection-service.ts';
+
+export type RouteDeps = {
+  readonly orm: MikroORM;
+  readonly catalog: ModelCatalog;
+  readonly health: HealthStatus;
+};
+
+/** The services this port serves; reflection advertises exactly these plus health. */
+export const minichatServices = [ChatService, TurnService, AttachmentService] as const;
+
+/**
+ * Interceptors, outermost first: error mapping sees every failure (including auth failures and
+ * failures in the middle of a stream); auth puts the caller into the context values.
+ */
+export function interceptors(deps: { logger: Logger; verifyToken: TokenVerifier }): Interceptor[] {
+  return [errorMappingInterceptor(deps.logger), authInterceptor(deps.verifyToken)];
+}
+
+/**
+ * Registers every service. TurnService and AttachmentService methods that are not built yet
+ * answer UNIMPLEMENTED (Connect's answer for a method without an implementation), never hang.
+ */
+export function registerRoutes(router: ConnectRouter, deps: RouteDeps): void {
+  registerChatService(router, deps);
+  router.service(TurnService, {});
+  router.service(AttachmentService, {});
+  registerHealthService(router, deps.health);
+  // Error details travel as `Any`: listing their file lets grpcurl decode ErrorInfo and BadRequest.
+  registerReflectionService(router, [...minichatServices], [file_google_rpc_error_details]);
+}

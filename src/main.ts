@@ -1,0 +1,78 @@
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { createTokenVerifier } from './api/auth/token-verifier.ts';
+import { createHealthStatus } from './api/health-service.ts';
+import { startHttpServer } from './api/http-server.ts';
+import { interceptors, minichatServices, registerRoutes } from './api/routes.ts';
+import { ConfigError, loadConfig, type Config } from './config/config.ts';
+import { ensureDevSecret } from './config/dev-secret.ts';
+import { startEmbeddedDatabase } from './db/embedded-database.ts';
+import { openOrm, runMigrations } from './db/orm.ts';
+import { loadModelCatalog } from './llm/model-catalog.ts';
+import { createLogger, type Logger } from './telemetry/logger.ts';
+import { printWelcome } from './welcome.ts';
+
+/** Composition root: config, database, routes, the one port, and a graceful stop on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.logLevel, name: 'mini-chat' });
+  const database = config.databaseUrl
+    ? { databaseUrl: config.databaseUrl, stop: async () => {} }
+    : await startEmbeddedDatabase({ dataDir: config.dataDir });
+  const orm = await openOrm({ databaseUrl: database.databaseUrl });
+  if (config.migrateOnStart) await runMigrations(orm);
+
+  const catalog = loadModelCatalog({ path: config.llm.modelCatalogPath, provider: config.llm.provider, openaiModel: config.llm.openaiModel });
+  const health = createHealthStatus(minichatServices.map((service) => service.typeName));
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({
+    routes: (router) => registerRoutes(router, { orm, catalog, health }),
+    interceptors: interceptors({ logger, verifyToken: createTokenVerifier(authOptions(config, logger)) }),
+    shutdownSignal: shutdown.signal,
+  });
+  const server = await startHttpServer({ host: config.host, port: config.port, handler });
+  health.setAll('SERVING');
+  logger.info({ port: server.port, database: config.databaseUrl ? 'external' : 'embedded' }, 'mini-chat listening');
+  printWelcome({ port: server.port, dataDir: config.dataDir, hasOwnKey: hasOwnKey(config) });
+
+  let isStopping = false;
+  const stop = async (signal: string) => {
+    if (isStopping) return;
+    isStopping = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: no new calls, finishing open ones');
+    health.setAll('NOT_SERVING');
+    const closed = server.close(config.shutdownGraceMs);
+    // Long-lived streams (Health.Watch, and turn streams, which finalize as cancelled) end now;
+    // unary calls already running finish within the grace period.
+    shutdown.abort();
+    await closed;
+    await orm.close();
+    await database.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', (signal) => void stop(signal));
+  process.once('SIGINT', (signal) => void stop(signal));
+}
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`mini-chat: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
+function hasOwnKey(config: Config): boolean {
+  return config.auth.jwtSecret !== undefined || config.auth.jwksUrl !== undefined;
+}
+
+function authOptions(config: Config, logger: Logger) {
+  if (hasOwnKey(config)) return config.auth;
+  const dev = ensureDevSecret(config.dataDir);
+  logger.warn({ file: dev.filePath, created: dev.isNew }, 'no AUTH_JWT_SECRET or AUTH_JWKS_URL: using the development secret in DATA_DIR');
+  return { ...config.auth, jwtSecret: dev.secret };
+}
+
+await main();
