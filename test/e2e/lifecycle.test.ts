@@ -34,7 +34,7 @@ describe('process lifecycle', () => {
     const server = await startServerProcess({ databaseUrl: database.databaseUrl });
     const user = await aUser();
     await clientsFor(server.baseUrl).chats.listChats({}, { headers: user.headers });
-    expect(await server.stop()).toBe(0);
+    expect(await server.stop(), server.output.join('\n')).toBe(0);
     expect(server.output.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
   });
 
