@@ -69,6 +69,15 @@ describe('enqueue', () => {
     expect(await outboxRowsOf(event.eventId)).toEqual([expect.objectContaining({ trace_id: null })]);
   });
 
+  it('stores the payload exactly, quotes, question marks, backslashes and non-ASCII text included', async () => {
+    const payload = { text: `it's "quoted"? \\ back\\slash $1 ?? — ünïcødé 🙂`, nested: { list: [1, null, true] } };
+    const event = anEvent({ payload });
+
+    await runInTransaction(database.orm.em, (tx) => enqueue(tx, event));
+
+    expect(await outboxRowsOf(event.eventId)).toEqual([expect.objectContaining({ payload })]);
+  });
+
   it('leaves no row when the transaction rolls back', async () => {
     const event = anEvent();
     const failure = new Error('the change failed after the event was enqueued');
