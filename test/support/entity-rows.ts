@@ -43,6 +43,7 @@ export function aTurnRow(chat: Row<Chat>, overrides: Partial<Row<Turn>> = {}): R
     webSearchEnabled: false,
     inputTokens: null,
     outputTokens: null,
+    finishReason: null,
     reservedTokens: 0,
     quotaSettled: false,
     startedAt: now,

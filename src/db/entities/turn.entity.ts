@@ -41,6 +41,8 @@ export const TurnSchema = defineEntity({
     webSearchEnabled: p.boolean().default(false),
     inputTokens: p.integer().nullable(),
     outputTokens: p.integer().nullable(),
+    /** Why the model stopped (`stop`, `length`, `content_filter`) for a completed turn; replays report it. */
+    finishReason: p.text().nullable(),
     /** Tokens held against the requester's quota while running; replaced by the usage when settled. */
     reservedTokens: p.bigint('number').defaultRaw('0'),
     quotaSettled: p.boolean().default(false),
