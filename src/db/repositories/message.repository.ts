@@ -116,3 +116,8 @@ export async function listHistoryNewestFirst(
     { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: query.limit },
   );
 }
+
+/** The message with this id in the tenant, deleted or not; null when there is none. */
+export async function findMessageById(em: EntityManager, scope: { tenantId: string; messageId: string }): Promise<Message | null> {
+  return em.findOne(MessageSchema, { id: scope.messageId, tenantId: scope.tenantId });
+}

@@ -5,16 +5,7 @@ import { AttachmentSchema } from '../../../src/db/entities/attachment.entity.ts'
 import { ChatSchema } from '../../../src/db/entities/chat.entity.ts';
 import { MessageAttachmentSchema } from '../../../src/db/entities/message-attachment.entity.ts';
 import { MessageSchema } from '../../../src/db/entities/message.entity.ts';
-import { isUniqueViolation } from '../../../src/db/database-errors.ts';
-import { messageConstraints } from '../../../src/db/entities/message.entity.ts';
-import {
-  findNewestLiveMessageCursor,
-  insertMessage,
-  listHistoryNewestFirst,
-  listLiveMessages,
-  type NewMessage,
-} from '../../../src/db/repositories/message.repository.ts';
-import { runInTransaction } from '../../../src/db/transaction.ts';
+import { findMessageById, listLiveMessages } from '../../../src/db/repositories/message.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { aChatRow, aMessageRow, anAttachmentRow } from '../../support/entity-rows.ts';
 
@@ -111,102 +102,13 @@ describe('listLiveMessages', () => {
   });
 });
 
-describe('insertMessage', () => {
-  function aNewMessage(chat: { id: string; tenantId: string }, overrides: Partial<NewMessage> = {}): NewMessage {
-    return {
-      id: randomUUID(),
-      tenantId: chat.tenantId,
-      chatId: chat.id,
-      requestId: randomUUID(),
-      role: 'assistant',
-      content: 'the saved part',
-      model: 'echo',
-      inputTokens: 4,
-      outputTokens: 2,
-      isPartial: true,
-      createdAt: at(30),
-      ...overrides,
-    };
-  }
-
-  it('stores a live message, partial flag included', async () => {
+describe('findMessageById', () => {
+  it('finds the message only within its tenant', async () => {
     const chat = await insertChat();
-    const message = aNewMessage(chat);
+    const message = aMessageRow(chat);
+    await freshEm().insert(MessageSchema, message);
 
-    await runInTransaction(database.orm.em, (tx) => insertMessage(tx, message));
-
-    expect(await freshEm().findOne(MessageSchema, message.id)).toMatchObject({ partial: true, deletedAt: null, content: 'the saved part' });
-  });
-
-  it('fails with the one-live-message-per-role violation when the request already has one of that role', async () => {
-    const chat = await insertChat();
-    const first = aNewMessage(chat);
-    await runInTransaction(database.orm.em, (tx) => insertMessage(tx, first));
-
-    const error = await runInTransaction(database.orm.em, (tx) =>
-      insertMessage(tx, aNewMessage(chat, { requestId: first.requestId })),
-    ).catch((e: unknown) => e);
-
-    expect(isUniqueViolation(error, messageConstraints.oneLivePerRole)).toBe(true);
-  });
-});
-
-describe('findNewestLiveMessageCursor', () => {
-  it('points at the newest live message, ignoring deleted ones and other chats', async () => {
-    const chat = await insertChat();
-    const [tieLow, tieHigh] = [randomUUID(), randomUUID()].sort();
-    await freshEm().insertMany(MessageSchema, [
-      aMessageRow(chat, { createdAt: at(1) }),
-      aMessageRow(chat, { id: tieLow, createdAt: at(2) }),
-      aMessageRow(chat, { id: tieHigh, createdAt: at(2) }),
-      aMessageRow(chat, { createdAt: at(3), deletedAt: at(4) }),
-    ]);
-    await freshEm().insert(MessageSchema, aMessageRow(await insertChat(), { createdAt: at(5) }));
-
-    expect(await findNewestLiveMessageCursor(freshEm(), { tenantId: chat.tenantId, chatId: chat.id })).toEqual({ createdAt: at(2), id: tieHigh });
-  });
-
-  it('is null for a chat without live messages', async () => {
-    const chat = await insertChat();
-
-    expect(await findNewestLiveMessageCursor(freshEm(), { tenantId: chat.tenantId, chatId: chat.id })).toBeNull();
-  });
-});
-
-describe('listHistoryNewestFirst', () => {
-  it('lists the live messages up to and including the boundary, newest first, leaving out later ones', async () => {
-    const chat = await insertChat();
-    const [oldest, deleted, boundary, later] = [
-      aMessageRow(chat, { createdAt: at(1) }),
-      aMessageRow(chat, { createdAt: at(2), deletedAt: at(3) }),
-      aMessageRow(chat, { createdAt: at(4) }),
-      aMessageRow(chat, { createdAt: at(5) }),
-    ];
-    await freshEm().insertMany(MessageSchema, [oldest, deleted, boundary, later]);
-
-    const history = await listHistoryNewestFirst(freshEm(), {
-      tenantId: chat.tenantId,
-      chatId: chat.id,
-      boundary: { createdAt: boundary.createdAt, id: boundary.id },
-      limit: 10,
-    });
-
-    expect(history.map((message) => message.id)).toEqual([boundary.id, oldest.id]);
-  });
-
-  it('stops at the limit, keeping the newest messages', async () => {
-    const chat = await insertChat();
-    const rows = [1, 2, 3].map((second) => aMessageRow(chat, { createdAt: at(second) }));
-    await freshEm().insertMany(MessageSchema, rows);
-    const newest = rows[2] ?? expect.fail('no rows');
-
-    const history = await listHistoryNewestFirst(freshEm(), {
-      tenantId: chat.tenantId,
-      chatId: chat.id,
-      boundary: { createdAt: newest.createdAt, id: newest.id },
-      limit: 2,
-    });
-
-    expect(history.map((message) => message.id)).toEqual([rows[2]?.id, rows[1]?.id]);
+    expect(await findMessageById(freshEm(), { tenantId: chat.tenantId, messageId: message.id })).toMatchObject({ id: message.id });
+    expect(await findMessageById(freshEm(), { tenantId: randomUUID(), messageId: message.id })).toBeNull();
   });
 });
