@@ -7,9 +7,12 @@ import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { ensureDevSecret } from './config/dev-secret.ts';
 import { startEmbeddedDatabase } from './db/embedded-database.ts';
 import { openOrm, runMigrations } from './db/orm.ts';
+import { createProvider } from './llm/create-provider.ts';
 import { loadModelCatalog } from './llm/model-catalog.ts';
 import { createLogger, type Logger } from './telemetry/logger.ts';
 import { printWelcome } from './welcome.ts';
+
+const systemPrompt = 'You are a helpful assistant in a chat. Answer the last user message.';
 
 /** Composition root: config, database, routes, the one port, and a graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -25,7 +28,18 @@ async function main(): Promise<void> {
   const health = createHealthStatus(minichatServices.map((service) => service.typeName));
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
-    routes: (router) => registerRoutes(router, { orm, catalog, health }),
+    routes: (router) =>
+      registerRoutes(router, {
+        orm,
+        catalog,
+        health,
+        logger,
+        provider: createProvider(config.llm),
+        systemPrompt,
+        maxMessageBytes: config.maxMessageBytes,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        stallTimeoutMs: config.clientStallTimeoutMs,
+      }),
     interceptors: interceptors({ logger, verifyToken: createTokenVerifier(authOptions(config, logger)) }),
     shutdownSignal: shutdown.signal,
   });

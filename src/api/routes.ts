@@ -9,11 +9,12 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { TokenVerifier } from './auth/token-verifier.ts';
 import { registerChatService } from './chat-service.ts';
 import { registerHealthService, type HealthStatus } from './health-service.ts';
+import { registerTurnService, type TurnServiceDeps } from './turn-service.ts';
 import { authInterceptor } from './interceptors/auth-interceptor.ts';
 import { errorMappingInterceptor } from './interceptors/error-mapping-interceptor.ts';
 import { registerReflectionService } from './reflection-service.ts';
 
-export type RouteDeps = {
+export type RouteDeps = TurnServiceDeps & {
   readonly orm: MikroORM;
   readonly catalog: ModelCatalog;
   readonly health: HealthStatus;
@@ -31,12 +32,12 @@ export function interceptors(deps: { logger: Logger; verifyToken: TokenVerifier 
 }
 
 /**
- * Registers every service. TurnService and AttachmentService methods that are not built yet
+ * Registers every service. Methods that are not built yet (Retry, Edit, Delete, AttachmentService)
  * answer UNIMPLEMENTED (Connect's answer for a method without an implementation), never hang.
  */
 export function registerRoutes(router: ConnectRouter, deps: RouteDeps): void {
   registerChatService(router, deps);
-  router.service(TurnService, {});
+  registerTurnService(router, deps);
   router.service(AttachmentService, {});
   registerHealthService(router, deps.health);
   // Error details travel as `Any`: listing their file lets grpcurl decode ErrorInfo and BadRequest.

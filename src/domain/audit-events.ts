@@ -50,3 +50,48 @@ export type ChatDeletedEvent = AuditEventCommon & { readonly event_type: 'chat_d
 export function chatDeletedEvent(options: { eventId: string; occurredAt: Date; chatId: string; actor: EventActor }): ChatDeletedEvent {
   return { ...commonEventFields({ ...options, eventType: 'chat_deleted' }), event_type: 'chat_deleted' };
 }
+
+/** What the terminal event of a turn reports (turn_completed / turn_failed / turn_cancelled). */
+export type TurnTerminalFacts = {
+  readonly turnId: string;
+  readonly requestId: string;
+  readonly model: string;
+  readonly usage: { readonly inputTokens: number; readonly outputTokens: number };
+  /** Milliseconds from the turn's start to the first token (absent when none arrived) and to its end. */
+  readonly latencyMs: { readonly ttft?: number; readonly total: number };
+};
+
+export type TurnTerminalEvent = AuditEventCommon & {
+  readonly event_type: 'turn_completed' | 'turn_failed' | 'turn_cancelled';
+  readonly turn_id: string;
+  readonly request_id: string;
+  readonly model: string;
+  readonly usage: { readonly input_tokens: number; readonly output_tokens: number };
+  readonly latency_ms: { readonly ttft?: number; readonly total: number };
+  readonly finish_reason?: string;
+  readonly error_code?: string;
+};
+
+/** The one audit event of a turn's end, written by the finalization that won the CAS. */
+export function turnTerminalEvent(options: {
+  eventId: string;
+  occurredAt: Date;
+  chatId: string;
+  actor: EventActor;
+  facts: TurnTerminalFacts;
+  end: { state: 'completed'; finishReason: string } | { state: 'failed'; errorCode: string } | { state: 'cancelled' };
+}): TurnTerminalEvent {
+  const eventType = `turn_${options.end.state}` as const;
+  const { facts } = options;
+  return {
+    ...commonEventFields({ ...options, eventType }),
+    event_type: eventType,
+    turn_id: facts.turnId,
+    request_id: facts.requestId,
+    model: facts.model,
+    usage: { input_tokens: facts.usage.inputTokens, output_tokens: facts.usage.outputTokens },
+    latency_ms: facts.latencyMs.ttft === undefined ? { total: facts.latencyMs.total } : { ttft: facts.latencyMs.ttft, total: facts.latencyMs.total },
+    ...(options.end.state === 'completed' ? { finish_reason: options.end.finishReason } : {}),
+    ...(options.end.state === 'failed' ? { error_code: options.end.errorCode } : {}),
+  };
+}

@@ -1,0 +1,27 @@
+import { create } from '@bufbuild/protobuf';
+import type { ConnectRouter } from '@connectrpc/connect';
+import { GetTurnResponseSchema, TurnService } from '../gen/minichat/v1/turn_service_pb.ts';
+import { generateTurn, type GenerateTurnDeps } from '../use-cases/generate-turn.ts';
+import { getTurn } from '../use-cases/get-turn.ts';
+import { toTurnEventStream, toTurnProto } from './converters/turn-converters.ts';
+import { requesterOf } from './requester.ts';
+import { parseGenerateRequest, parseGetTurnRequest } from './validation/turn-requests.ts';
+
+export type TurnServiceDeps = GenerateTurnDeps & { readonly maxMessageBytes: number };
+
+/**
+ * `minichat.v1.TurnService`. Streams pass the call's signal down, so a client cancel, a deadline or
+ * the server's shutdown aborts the model request and finalizes the turn as cancelled.
+ */
+export function registerTurnService(router: ConnectRouter, deps: TurnServiceDeps): void {
+  router.service(TurnService, {
+    async *generate(req, ctx) {
+      const command = { requester: requesterOf(ctx), ...parseGenerateRequest(req, deps) };
+      yield* toTurnEventStream(generateTurn(deps, command, ctx.signal));
+    },
+    async getTurn(req, ctx) {
+      const turn = await getTurn(deps.orm, { requester: requesterOf(ctx), ...parseGetTurnRequest(req) });
+      return create(GetTurnResponseSchema, { turn: toTurnProto(turn) });
+    },
+  });
+}

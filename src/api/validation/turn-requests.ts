@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import type { GenerateRequest, GetTurnRequest } from '../../gen/minichat/v1/turn_service_pb.ts';
+import { uuidField } from './fields.ts';
+import { parseRequest } from './parse-request.ts';
+
+/** Most distinct attachments one message may link (turns.md, Generate step 1). */
+const maxAttachments = 20;
+
+/** Message text: not blank, at most `maxBytes` UTF-8 bytes (MAX_MESSAGE_BYTES). */
+export function contentField(maxBytes: number) {
+  return z
+    .string()
+    .refine((text) => text.trim().length > 0, { message: 'must not be empty or only whitespace' })
+    .refine((text) => Buffer.byteLength(text, 'utf8') <= maxBytes, { message: `must be at most ${maxBytes} bytes (UTF-8)` });
+}
+
+const attachmentIdsField = z
+  .array(uuidField)
+  .max(maxAttachments, { message: `must list at most ${maxAttachments} attachments` })
+  .refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat an attachment id' });
+
+function generateSchema(maxMessageBytes: number) {
+  return z.object({
+    chat_id: uuidField,
+    request_id: z.union([z.literal(''), uuidField]),
+    content: contentField(maxMessageBytes),
+    attachment_ids: attachmentIdsField,
+  });
+}
+
+/** Generate's command fields; an empty request id means "the server makes one". */
+export function parseGenerateRequest(req: GenerateRequest, limits: { maxMessageBytes: number }) {
+  const parsed = parseRequest(generateSchema(limits.maxMessageBytes), {
+    chat_id: req.chatId,
+    request_id: req.requestId,
+    content: req.content,
+    attachment_ids: req.attachmentIds,
+  });
+  return {
+    chatId: parsed.chat_id,
+    requestId: parsed.request_id === '' ? undefined : parsed.request_id,
+    content: parsed.content,
+    attachmentIds: parsed.attachment_ids,
+    webSearch: req.webSearch,
+  };
+}
+
+const turnAddressSchema = z.object({ chat_id: uuidField, request_id: uuidField });
+
+/** A turn is addressed by its chat and its request id. */
+export function parseGetTurnRequest(req: GetTurnRequest) {
+  const parsed = parseRequest(turnAddressSchema, { chat_id: req.chatId, request_id: req.requestId });
+  return { chatId: parsed.chat_id, requestId: parsed.request_id };
+}

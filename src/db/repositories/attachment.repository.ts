@@ -1,0 +1,74 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Attachment, AttachmentSchema } from '../entities/attachment.entity.ts';
+import { MessageAttachmentSchema } from '../entities/message-attachment.entity.ts';
+
+/** Every query is scoped by tenant, chat and uploader: another user's attachment does not exist. */
+export type AttachmentScope = { readonly tenantId: string; readonly chatId: string; readonly uploadedBy: string };
+
+/** The ids among `ids` that are live attachments of this chat uploaded by this user. */
+export async function findLinkableAttachmentIds(em: EntityManager, scope: AttachmentScope, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const found = await em.find(
+    AttachmentSchema,
+    { id: { $in: [...ids] }, tenantId: scope.tenantId, chatId: scope.chatId, uploadedBy: scope.uploadedBy, deletedAt: null },
+    { fields: ['id'] },
+  );
+  return new Set(found.map((attachment) => attachment.id));
+}
+
+/** Links attachments to a message, in the given order. */
+export async function linkAttachments(
+  em: EntityManager,
+  link: { tenantId: string; chatId: string; messageId: string; attachmentIds: readonly string[]; now: Date },
+): Promise<void> {
+  if (link.attachmentIds.length === 0) return;
+  await em.insertMany(
+    MessageAttachmentSchema,
+    link.attachmentIds.map((attachmentId, index) => ({
+      messageId: link.messageId,
+      attachmentId,
+      chatId: link.chatId,
+      tenantId: link.tenantId,
+      // Spaced by a millisecond so reading the links back in `created_at` order keeps the request's order.
+      createdAt: new Date(link.now.getTime() + index),
+    })),
+  );
+}
+
+/** The live text attachments of a message with their content, for the model's context. */
+export async function findTextAttachmentsOfMessage(
+  em: EntityManager,
+  scope: { tenantId: string; messageId: string },
+): Promise<Array<{ filename: string; content: Buffer }>> {
+  const links = await em.find(MessageAttachmentSchema, { tenantId: scope.tenantId, messageId: scope.messageId }, { orderBy: { createdAt: 'asc' } });
+  if (links.length === 0) return [];
+  const attachments = await em.find(
+    AttachmentSchema,
+    { id: { $in: links.map((link) => link.attachmentId) }, tenantId: scope.tenantId, deletedAt: null, contentType: { $like: 'text/%' } },
+    { populate: ['content'] },
+  );
+  const byId = new Map(attachments.map((attachment) => [attachment.id, attachment]));
+  return links.flatMap((link) => {
+    const attachment = byId.get(link.attachmentId);
+    return attachment ? [{ filename: attachment.filename, content: Buffer.from(attachment.content) }] : [];
+  });
+}
+
+export async function insertAttachment(em: EntityManager, attachment: Omit<Attachment, 'deletedAt'>): Promise<void> {
+  await em.insert(AttachmentSchema, { ...attachment, deletedAt: null });
+}
+
+/** Metadata of a live attachment the caller uploaded to this chat (content not loaded). */
+export async function findAttachmentForOwner(em: EntityManager, scope: AttachmentScope, attachmentId: string): Promise<Attachment | null> {
+  return em.findOne(AttachmentSchema, { id: attachmentId, tenantId: scope.tenantId, chatId: scope.chatId, uploadedBy: scope.uploadedBy, deletedAt: null });
+}
+
+/** Soft-deletes the caller's attachment; returns whether a live one was deleted. */
+export async function softDeleteAttachment(em: EntityManager, scope: AttachmentScope, attachmentId: string, now: Date): Promise<boolean> {
+  const updated = await em.nativeUpdate(
+    AttachmentSchema,
+    { id: attachmentId, tenantId: scope.tenantId, chatId: scope.chatId, uploadedBy: scope.uploadedBy, deletedAt: null },
+    { deletedAt: now },
+  );
+  return updated === 1;
+}

@@ -1,0 +1,88 @@
+import { raw, type EntityManager } from '@mikro-orm/postgresql';
+import { ChatSchema } from '../entities/chat.entity.ts';
+import { type Turn, TurnSchema, type TurnState } from '../entities/turn.entity.ts';
+
+/** Every statement here takes the tenant as well as the ids: no query is scoped by id alone. */
+
+/** The turn with this request id in the chat, deleted or replaced ones included. */
+export async function findTurnByRequestId(em: EntityManager, scope: { tenantId: string; chatId: string; requestId: string }): Promise<Turn | null> {
+  return em.findOne(TurnSchema, { tenantId: scope.tenantId, chatId: scope.chatId, requestId: scope.requestId });
+}
+
+/** Whether the chat has a live running turn. Call with the chat row locked for a reliable answer. */
+export async function hasRunningTurn(em: EntityManager, scope: { tenantId: string; chatId: string }): Promise<boolean> {
+  const count = await em.count(TurnSchema, { tenantId: scope.tenantId, chatId: scope.chatId, state: 'running', deletedAt: null });
+  return count > 0;
+}
+
+export type NewTurn = {
+  id: string;
+  tenantId: string;
+  chatId: string;
+  requestId: string;
+  requesterType: 'user' | 'system';
+  requesterUserId: string;
+  effectiveModel: string;
+  webSearchEnabled: boolean;
+  now: Date;
+};
+
+/**
+ * Inserts a running turn (`started_at = last_progress_at = now`). The partial unique index makes
+ * a second running turn in the chat fail here even if a caller skipped the locked check.
+ */
+export async function insertRunningTurn(em: EntityManager, turn: NewTurn): Promise<void> {
+  await em.insert(TurnSchema, {
+    id: turn.id,
+    tenantId: turn.tenantId,
+    chatId: turn.chatId,
+    requestId: turn.requestId,
+    requesterType: turn.requesterType,
+    requesterUserId: turn.requesterUserId,
+    state: 'running',
+    effectiveModel: turn.effectiveModel,
+    webSearchEnabled: turn.webSearchEnabled,
+    startedAt: turn.now,
+    lastProgressAt: turn.now,
+    updatedAt: turn.now,
+  });
+}
+
+/** Moves the chat to the top of its owner's list (`update_time` moves on every new turn). */
+export async function bumpChatUpdatedAt(em: EntityManager, scope: { tenantId: string; chatId: string }, now: Date): Promise<void> {
+  await em.nativeUpdate(ChatSchema, { id: scope.chatId, tenantId: scope.tenantId }, { updatedAt: now });
+}
+
+export type TurnFinalization = {
+  state: Exclude<TurnState, 'running'>;
+  errorCode: string | null;
+  errorDetail: string | null;
+  finishReason: string | null;
+  assistantMessageId: string | null;
+  inputTokens: number;
+  outputTokens: number;
+};
+
+/**
+ * The compare-and-set out of `running` (turns.md "Turn state machine"): updates the turn only if it
+ * is still running and returns whether this caller won. The loser writes nothing else.
+ */
+export async function finalizeTurnIfRunning(em: EntityManager, scope: { tenantId: string; turnId: string }, end: TurnFinalization): Promise<boolean> {
+  const now = new Date();
+  const updated = await em.nativeUpdate(
+    TurnSchema,
+    { id: scope.turnId, tenantId: scope.tenantId, state: 'running' },
+    { ...end, completedAt: now, updatedAt: now },
+  );
+  return updated === 1;
+}
+
+/**
+ * Records that tokens arrived (the orphan watchdog judges running turns by `last_progress_at`).
+ * Returns false when the turn is no longer running, e.g. the watchdog already failed it.
+ */
+export async function touchTurnProgress(em: EntityManager, scope: { tenantId: string; turnId: string }): Promise<boolean> {
+  // The database clock, because the watchdog compares against it.
+  const updated = await em.nativeUpdate(TurnSchema, { id: scope.turnId, tenantId: scope.tenantId, state: 'running' }, { lastProgressAt: raw('now()') });
+  return updated === 1;
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { findChatForOwner } from '../db/repositories/chat.repository.ts';
+import { findMessageById } from '../db/repositories/message.repository.ts';
+import { findTurnByRequestId } from '../db/repositories/turn.repository.ts';
+import type { Turn } from '../db/entities/turn.entity.ts';
+import { TurnError, chatNotFound } from '../domain/errors.ts';
+import type { FinishReason } from '../domain/turn.ts';
+import type { ModelCatalog } from '../llm/model-catalog.ts';
+import type { Requester } from './chat-commands.ts';
+import { requestIdConflict, startTurn } from './start-turn.ts';
+import { streamTurn, type StreamTurnDeps } from './stream-turn.ts';
+import type { TurnStreamEvent } from './turn-stream-events.ts';
+
+export type GenerateTurnCommand = {
+  readonly requester: Requester;
+  readonly chatId: string;
+  /** The client's idempotency key; absent → the server makes one and reports it in `started`. */
+  readonly requestId?: string;
+  readonly content: string;
+  readonly attachmentIds: readonly string[];
+  readonly webSearch: boolean;
+};
+
+export type GenerateTurnDeps = StreamTurnDeps & { readonly catalog: ModelCatalog };
+
+/**
+ * Generate (turns.md steps 2–8): checks the chat, replays a completed request id, otherwise starts
+ * a turn in one transaction and streams it. Everything that fails before `started` is thrown as a
+ * `TurnError` with nothing written; after `started` the stream always ends with its terminal event.
+ */
+export async function* generateTurn(deps: GenerateTurnDeps, command: GenerateTurnCommand, signal: AbortSignal): AsyncGenerator<TurnStreamEvent> {
+  const em = deps.orm.em.fork();
+  const chat = await findChatForOwner(em, command.requester.owner, command.chatId);
+  if (!chat) throw chatNotFound(command.chatId);
+  const model = deps.catalog.find(chat.model);
+  if (!model) throw new TurnError('MODEL_UNAVAILABLE', `the chat's model ${chat.model} is not in the catalog`, { metadata: { chat_id: chat.id, model: chat.model } });
+
+  if (command.requestId !== undefined) {
+    const existing = await findTurnByRequestId(em, { tenantId: chat.tenantId, chatId: chat.id, requestId: command.requestId });
+    if (existing) {
+      yield* replayTurn(deps.orm, existing, { chatId: chat.id, requestId: command.requestId });
+      return;
+    }
+  }
+  const turn = await startTurn(deps.orm, { ...command, requestId: command.requestId ?? randomUUID(), model });
+  yield* streamTurn(deps, turn, signal);
+}
+
+/**
+ * Replay (api.md rule 5): a completed, live turn is answered from the database — `started` with
+ * `is_new_turn: false`, the whole stored answer as one delta, `done` with the stored usage — with no
+ * model call and nothing written. Any other state of that request id is REQUEST_ID_CONFLICT.
+ */
+async function* replayTurn(orm: MikroORM, turn: Turn, address: { chatId: string; requestId: string }): AsyncGenerator<TurnStreamEvent> {
+  if (turn.state !== 'completed' || turn.deletedAt !== null || !turn.assistantMessageId) throw requestIdConflict(address);
+  const message = await findMessageById(orm.em.fork(), { tenantId: turn.tenantId, messageId: turn.assistantMessageId });
+  if (!message) throw requestIdConflict(address);
+  const model = message.model ?? turn.effectiveModel;
+  yield { type: 'started', chatId: turn.chatId, requestId: turn.requestId, turnId: turn.id, messageId: message.id, isNewTurn: false, model };
+  yield { type: 'delta', text: message.content };
+  yield {
+    type: 'done',
+    messageId: message.id,
+    usage: { inputTokens: turn.inputTokens ?? 0, outputTokens: turn.outputTokens ?? 0 },
+    model,
+    finishReason: (turn.finishReason ?? 'stop') as FinishReason,
+  };
+}

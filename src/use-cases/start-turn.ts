@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { isUniqueViolation } from '../db/database-errors.ts';
+import { turnConstraints } from '../db/entities/turn.entity.ts';
+import { findLinkableAttachmentIds, linkAttachments } from '../db/repositories/attachment.repository.ts';
+import { lockChatForUpdate } from '../db/repositories/chat.repository.ts';
+import { findNewestLiveMessageCursor, insertMessage } from '../db/repositories/message.repository.ts';
+import { bumpChatUpdatedAt, findTurnByRequestId, hasRunningTurn, insertRunningTurn } from '../db/repositories/turn.repository.ts';
+import { runInTransaction } from '../db/transaction.ts';
+import { TurnError, chatNotFound } from '../domain/errors.ts';
+import type { CatalogModel } from '../llm/model-catalog.ts';
+import type { Requester } from './chat-commands.ts';
+import type { StartedTurn } from './started-turn.ts';
+
+export type StartTurnCommand = {
+  readonly requester: Requester;
+  readonly chatId: string;
+  readonly requestId: string;
+  readonly content: string;
+  readonly attachmentIds: readonly string[];
+  readonly webSearch: boolean;
+  readonly model: CatalogModel;
+};
+
+/**
+ * Generate's unit of work (turns.md step 4): with the chat row locked, refuse a second running
+ * turn, take the snapshot boundary, insert the user message and its attachment links, insert the
+ * running turn and bump the chat. All or nothing: a failure leaves no turn, message or link.
+ */
+export async function startTurn(orm: MikroORM, command: StartTurnCommand): Promise<StartedTurn> {
+  try {
+    return await runInTransaction(orm.em, (tx) => startTurnInTransaction(tx, command));
+  } catch (error) {
+    throw translateRace(error, command);
+  }
+}
+
+async function startTurnInTransaction(tx: EntityManager, command: StartTurnCommand): Promise<StartedTurn> {
+  const { owner, actor } = command.requester;
+  const scope = { tenantId: owner.tenantId, chatId: command.chatId };
+  const chat = await lockChatForUpdate(tx, owner, command.chatId);
+  if (!chat) throw chatNotFound(command.chatId);
+  // Checked again under the lock: a concurrent Generate with the same request id may have committed.
+  if (await findTurnByRequestId(tx, { ...scope, requestId: command.requestId })) throw requestIdConflict(command);
+  if (await hasRunningTurn(tx, scope)) throw generationInProgress(command);
+
+  const linkable = await findLinkableAttachmentIds(tx, { ...scope, uploadedBy: owner.userId }, command.attachmentIds);
+  const violations = command.attachmentIds.flatMap((id, index) =>
+    linkable.has(id) ? [] : [{ field: `attachment_ids[${index}]`, description: 'is not a live attachment of this chat uploaded by you' }],
+  );
+  if (violations.length > 0) {
+    throw new TurnError('INVALID_ATTACHMENT', 'unknown, deleted or foreign attachment', { fieldViolations: violations, metadata: { chat_id: command.chatId } });
+  }
+
+  const boundary = await findNewestLiveMessageCursor(tx, scope);
+  const now = new Date();
+  const turn: StartedTurn = {
+    turnId: randomUUID(),
+    tenantId: owner.tenantId,
+    chatId: command.chatId,
+    requestId: command.requestId,
+    assistantMessageId: randomUUID(),
+    userMessageId: randomUUID(),
+    content: command.content,
+    model: command.model,
+    boundary,
+    startedAt: now,
+    actor,
+  };
+  await insertMessage(tx, {
+    id: turn.userMessageId,
+    ...scope,
+    requestId: turn.requestId,
+    role: 'user',
+    content: command.content,
+    model: null,
+    inputTokens: null,
+    outputTokens: null,
+    isPartial: false,
+    createdAt: now,
+  });
+  await linkAttachments(tx, { ...scope, messageId: turn.userMessageId, attachmentIds: command.attachmentIds, now });
+  await insertRunningTurn(tx, {
+    id: turn.turnId,
+    ...scope,
+    requestId: turn.requestId,
+    requesterType: actor.requesterType,
+    requesterUserId: owner.userId,
+    effectiveModel: command.model.id,
+    webSearchEnabled: command.webSearch,
+    now,
+  });
+  await bumpChatUpdatedAt(tx, scope, now);
+  return turn;
+}
+
+function generationInProgress(command: { chatId: string }): TurnError {
+  return new TurnError('GENERATION_IN_PROGRESS', 'a turn is already running in this chat', { metadata: { chat_id: command.chatId } });
+}
+
+function requestIdConflict(command: { chatId: string; requestId: string }): TurnError {
+  return new TurnError('REQUEST_ID_CONFLICT', 'this request id was already used in this chat', {
+    metadata: { chat_id: command.chatId, request_id: command.requestId },
+  });
+}
+
+/** A unique-index violation from a concurrent request is an expected outcome, never INTERNAL. */
+function translateRace(error: unknown, command: StartTurnCommand): unknown {
+  if (isUniqueViolation(error, turnConstraints.oneRunningPerChat)) return generationInProgress(command);
+  if (isUniqueViolation(error, turnConstraints.requestIdPerChat)) return requestIdConflict(command);
+  return error;
+}
+
+export { generationInProgress, requestIdConflict };

@@ -1,0 +1,182 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { touchTurnProgress } from '../db/repositories/turn.repository.ts';
+import { estimateTokens, failureMessages, type TurnFailureCode, type TurnOutcome, type Usage } from '../domain/turn.ts';
+import { ProviderError, type ModelProvider, type ProviderChunk } from '../llm/provider.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { assembleTurnContext } from './assemble-turn-context.ts';
+import { finalizeTurn, type Finalization } from './finalize-turn.ts';
+import type { StartedTurn } from './started-turn.ts';
+import type { TurnStreamEvent } from './turn-stream-events.ts';
+
+export type StreamTurnDeps = {
+  readonly orm: MikroORM;
+  readonly provider: ModelProvider;
+  readonly logger: Logger;
+  readonly systemPrompt: string;
+  readonly heartbeatIntervalMs: number;
+  /** A reader that takes no event for this long is treated as gone: the turn is cancelled. */
+  readonly stallTimeoutMs: number;
+};
+
+/** `last_progress_at` is refreshed at most this often while tokens flow (turns.md step 7). */
+const progressRefreshMs = 10_000;
+
+const heartbeatTick = Symbol('heartbeat');
+
+/**
+ * Streams a started turn (turns.md steps 5–8): `started`, the model's deltas as they arrive,
+ * heartbeats in silences, then `done` or `failed` once the end is committed. No transaction or lock
+ * is held while the model answers. The call's signal firing (client cancel, deadline, shutdown), or
+ * a reader that stops taking events, aborts the provider request at once and finalizes the turn as
+ * cancelled, keeping the text so far as a partial answer.
+ */
+export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callSignal: AbortSignal): AsyncGenerator<TurnStreamEvent> {
+  const providerAbort = new AbortController();
+  const abortProvider = () => providerAbort.abort(callSignal.reason);
+  callSignal.addEventListener('abort', abortProvider, { once: true });
+  const run = createTurnRun(deps, turn);
+  const guarded = (event: TurnStreamEvent | undefined) => run.stallGuard(event, () => providerAbort.abort(new Error('reader stalled')));
+  try {
+    yield* guarded(startedEvent(turn));
+    const context = await assembleTurnContext(deps.orm, turn, deps.systemPrompt);
+    if (!context) {
+      yield* guarded(await run.end(failedOutcome(run, 'context_length_exceeded', 'current message exceeds the context budget')));
+      return;
+    }
+    const chunks = deps.provider.stream({ model: turn.model, messages: context, maxOutputTokens: turn.model.maxOutputTokens, signal: providerAbort.signal });
+    const iterator = chunks[Symbol.asyncIterator]();
+    let pending = iterator.next();
+    for (;;) {
+      const step = await nextOrHeartbeat(pending, deps.heartbeatIntervalMs);
+      if (step === heartbeatTick) {
+        yield* guarded({ type: 'heartbeat' });
+        continue;
+      }
+      if (step.done) throw new ProviderError('provider_error', { cause: new Error('stream ended without a done chunk') });
+      const chunk: ProviderChunk = step.value;
+      if (chunk.type === 'done') {
+        const usage = chunk.usage ?? run.estimatedUsage(context.map((message) => message.content).join('\n'));
+        yield* guarded(await run.end({ state: 'completed', text: run.text, usage, finishReason: chunk.finishReason }));
+        return;
+      }
+      if (!(await run.recordDelta(chunk.text))) {
+        providerAbort.abort(new Error('turn ended elsewhere'));
+        yield* guarded(await run.reportLost());
+        return;
+      }
+      yield* guarded({ type: 'delta', text: chunk.text });
+      pending = iterator.next();
+    }
+  } catch (error) {
+    const outcome = outcomeOfError(run, error, providerAbort.signal, deps.logger);
+    const terminal = await run.end(outcome);
+    if (outcome.state !== 'cancelled') yield* guarded(terminal);
+  } finally {
+    callSignal.removeEventListener('abort', abortProvider);
+    providerAbort.abort(new Error('turn stream closed'));
+    // The reader left while the stream was suspended at a yield: nobody will see a terminal event,
+    // but the turn must not stay running.
+    await run.end({ state: 'cancelled', text: run.text, usage: run.estimatedUsage(turn.content) });
+  }
+}
+
+function startedEvent(turn: StartedTurn): TurnStreamEvent {
+  return {
+    type: 'started',
+    chatId: turn.chatId,
+    requestId: turn.requestId,
+    turnId: turn.turnId,
+    messageId: turn.assistantMessageId,
+    isNewTurn: true,
+    model: turn.model.id,
+    ...(turn.replacesRequestId ? { replacesRequestId: turn.replacesRequestId } : {}),
+  };
+}
+
+async function nextOrHeartbeat<T>(pending: Promise<T>, heartbeatMs: number): Promise<T | typeof heartbeatTick> {
+  let timer: NodeJS.Timeout | undefined;
+  const tick = new Promise<typeof heartbeatTick>((resolve) => {
+    timer = setTimeout(() => resolve(heartbeatTick), heartbeatMs);
+  });
+  try {
+    return await Promise.race([pending, tick]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failedOutcome(run: TurnRun, code: TurnFailureCode, detail: string): TurnOutcome {
+  return { state: 'failed', text: run.text, usage: run.estimatedUsage(''), code, detail };
+}
+
+function outcomeOfError(run: TurnRun, error: unknown, providerSignal: AbortSignal, logger: Logger): TurnOutcome {
+  if (providerSignal.aborted) return { state: 'cancelled', text: run.text, usage: run.estimatedUsage('') };
+  if (error instanceof ProviderError) return failedOutcome(run, error.code, String(error.cause ?? error.message));
+  logger.error({ err: error }, 'turn stream failed unexpectedly');
+  return failedOutcome(run, 'internal', error instanceof Error ? error.message : String(error));
+}
+
+type TurnRun = ReturnType<typeof createTurnRun>;
+
+/** The mutable state of one streaming turn: text so far, timing, and its single finalization. */
+function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn) {
+  let text = '';
+  let firstTokenAt: Date | undefined;
+  let lastProgressAt = Date.now();
+  let finalization: Promise<Finalization> | undefined;
+
+  const terminalEventOf = (result: Finalization): TurnStreamEvent | undefined => {
+    if (!result.isWinner) {
+      const code = result.errorCode ?? 'internal';
+      return result.state === 'failed' ? { type: 'failed', code, message: failureMessages[code] } : undefined;
+    }
+    const { outcome } = result;
+    if (outcome.state === 'completed') {
+      return { type: 'done', messageId: turn.assistantMessageId, usage: outcome.usage, model: turn.model.id, finishReason: outcome.finishReason };
+    }
+    if (outcome.state === 'failed') return { type: 'failed', code: outcome.code, message: failureMessages[outcome.code] };
+    return undefined;
+  };
+
+  return {
+    get text() {
+      return text;
+    },
+    estimatedUsage(input: string): Usage {
+      return { inputTokens: estimateTokens(input), outputTokens: estimateTokens(text) };
+    },
+    /** Adds a delta; returns false when the turn is no longer running (e.g. the watchdog ended it). */
+    async recordDelta(delta: string): Promise<boolean> {
+      text += delta;
+      firstTokenAt ??= new Date();
+      if (Date.now() - lastProgressAt < progressRefreshMs) return true;
+      lastProgressAt = Date.now();
+      return touchTurnProgress(deps.orm.em.fork(), { tenantId: turn.tenantId, turnId: turn.turnId });
+    },
+    /** Finalizes once; later calls return the first result. Returns the terminal event to send, if any. */
+    async end(outcome: TurnOutcome): Promise<TurnStreamEvent | undefined> {
+      finalization ??= finalizeTurn(deps.orm, turn, outcome, { firstTokenAt });
+      return terminalEventOf(await finalization);
+    },
+    /** The turn was ended by someone else: report their end without writing anything. */
+    async reportLost(): Promise<TurnStreamEvent | undefined> {
+      return this.end({ state: 'cancelled', text, usage: this.estimatedUsage('') });
+    },
+    /**
+     * Yields one event, or nothing; if the reader does not take it within the stall timeout, the
+     * provider request is aborted and the turn is finalized as cancelled right away.
+     */
+    async *stallGuard(event: TurnStreamEvent | undefined, onStall: () => void): AsyncGenerator<TurnStreamEvent> {
+      if (!event) return;
+      const timer = setTimeout(() => {
+        onStall();
+        this.end({ state: 'cancelled', text, usage: this.estimatedUsage('') }).catch((error: unknown) => deps.logger.error({ err: error }, 'finalizing a stalled turn failed'));
+      }, deps.stallTimeoutMs);
+      try {
+        yield event;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
