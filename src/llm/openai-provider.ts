@@ -1,0 +1,141 @@
+import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { type FinishReason, type ModelProvider, type ProviderChunk, ProviderError, type ProviderRequest, type ProviderUsage } from './provider.ts';
+
+export type OpenAIProviderOptions = {
+  /** An OpenAI-compatible API root such as `http://127.0.0.1:8000/v1`; OpenAI's own when absent. */
+  baseUrl?: string;
+  /** Absent for local servers that need no key. */
+  apiKey?: string;
+  /** The longest wait for the provider's next bytes before the turn fails with `provider_timeout`. */
+  idleTimeoutMs: number;
+};
+
+const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+// Local servers (vLLM, Ollama, llama.cpp) ignore the key, but the SDK refuses to start without one.
+const PLACEHOLDER_API_KEY = 'not-needed';
+
+/**
+ * A provider for any OpenAI-compatible Chat Completions endpoint, streaming through the official
+ * SDK. It never retries (the client decides to Retry a failed turn) and maps failures to
+ * `ProviderError` codes by the SDK's typed errors: 429 → `rate_limited`, timeouts and
+ * `idleTimeoutMs` without a chunk → `provider_timeout`, `context_length_exceeded` →
+ * `context_length_exceeded`, anything else (including a stream that ends without a finish reason)
+ * → `provider_error`.
+ */
+export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvider {
+  const client = new OpenAI({
+    baseURL: options.baseUrl ?? OPENAI_BASE_URL,
+    apiKey: options.apiKey ?? PLACEHOLDER_API_KEY,
+    // Explicit values stop the SDK from reading OPENAI_* environment variables behind config's back.
+    adminAPIKey: null,
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    maxRetries: 0,
+    // Failures reach the caller as ProviderError and are logged once at the edge, not by the SDK.
+    logLevel: 'off',
+  });
+  return { stream: (request) => streamChatCompletion(client, request, options.idleTimeoutMs) };
+}
+
+async function* streamChatCompletion(client: OpenAI, request: ProviderRequest, idleTimeoutMs: number): AsyncGenerator<ProviderChunk> {
+  const idle = createIdleWatchdog(idleTimeoutMs);
+  // One signal for the SDK: the caller's abort and our idle timeout both cancel the HTTP request.
+  const signal = AbortSignal.any([request.signal, idle.signal]);
+  let chunks: AsyncIterator<ChatCompletionChunk> | undefined;
+  try {
+    const stream = await idle.watch(
+      client.chat.completions.create(
+        {
+          model: request.model.providerModel,
+          messages: request.messages,
+          max_completion_tokens: request.maxOutputTokens,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal },
+      ),
+    );
+    chunks = stream[Symbol.asyncIterator]();
+    let finishReason: FinishReason | undefined;
+    let usage: ProviderUsage | undefined;
+    for (let next = await idle.watch(chunks.next()); !next.done; next = await idle.watch(chunks.next())) {
+      const chunk = next.value;
+      if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      // No clock runs while we wait here for the consumer: a slow reader is not a slow provider.
+      if (choice.delta?.content) yield { type: 'delta', text: choice.delta.content };
+      if (choice.finish_reason) finishReason = toFinishReason(choice.finish_reason);
+    }
+    // The SDK ends the iteration quietly when its request is aborted, so "done" may mean either.
+    throwIfStopped(request.signal, idle.signal);
+    if (finishReason === undefined) throw new ProviderError('provider_error');
+    yield usage ? { type: 'done', finishReason, usage } : { type: 'done', finishReason };
+  } catch (error) {
+    throwIfStopped(request.signal, idle.signal);
+    throw toProviderError(error);
+  } finally {
+    idle.disarm();
+    // A consumer that leaves early must not leave the HTTP request open.
+    await chunks?.return?.();
+  }
+}
+
+function throwIfStopped(callerSignal: AbortSignal, idleSignal: AbortSignal): void {
+  callerSignal.throwIfAborted();
+  if (idleSignal.aborted) throw new ProviderError('provider_timeout');
+}
+
+function toFinishReason(reason: ChatCompletionChunk.Choice['finish_reason']): FinishReason {
+  switch (reason) {
+    case 'length':
+      return 'length';
+    case 'content_filter':
+      return 'content_filter';
+    case 'stop':
+    case 'tool_calls':
+    case 'function_call':
+      return 'stop';
+    default:
+      // e.g. vLLM's 'abort': the answer did not end normally.
+      throw new ProviderError('provider_error');
+  }
+}
+
+function toProviderError(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (error instanceof APIConnectionTimeoutError) return new ProviderError('provider_timeout', { cause: error });
+  if (error instanceof APIError && error.status === 429) return new ProviderError('rate_limited', { cause: error });
+  // OpenAI and vLLM answer an overlong prompt with 400 and this code (or send it as a stream error).
+  if (error instanceof APIError && error.code === 'context_length_exceeded') {
+    return new ProviderError('context_length_exceeded', { cause: error });
+  }
+  return new ProviderError('provider_error', { cause: error });
+}
+
+type IdleWatchdog = {
+  readonly signal: AbortSignal;
+  /** Awaits `pending`, aborting `signal` if it takes longer than the idle timeout. */
+  watch<T>(pending: Promise<T>): Promise<T>;
+  disarm(): void;
+};
+
+function createIdleWatchdog(timeoutMs: number): IdleWatchdog {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const disarm = () => clearTimeout(timer);
+  return {
+    signal: controller.signal,
+    async watch(pending) {
+      timer = setTimeout(() => controller.abort(), timeoutMs);
+      try {
+        return await pending;
+      } finally {
+        disarm();
+      }
+    },
+    disarm,
+  };
+}
