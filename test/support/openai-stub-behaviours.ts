@@ -1,0 +1,117 @@
+/** How the OpenAI stub server answers one request. Build one with the helpers below or write it out. */
+export type StubBehaviour =
+  | {
+      kind: 'answer';
+      pieces: string[];
+      /** Pause before the first piece (slow first token); the headers are sent at once regardless. */
+      firstPieceDelayMs?: number;
+      pieceDelayMs?: number;
+      /** `null` ends the stream (`[DONE]`) without any finish reason, as a broken server might. */
+      finishReason?: string | null;
+      usage?: { promptTokens: number; completionTokens: number };
+    }
+  | { kind: 'http-error'; status: number; body: unknown }
+  | {
+      kind: 'drop-mid-stream';
+      piecesBeforeDrop: string[];
+      /**
+       * Drops once this settles, e.g. after the test has read the pieces. Without it the drop follows
+       * the pieces at once, and the client may see the failure before it has read them.
+       */
+      dropWhen?: Promise<unknown>;
+    }
+  | { kind: 'never-finish'; piecesBefore: string[] }
+  | { kind: 'malformed-chunk'; piecesBefore: string[] };
+
+type AnswerOptions = Omit<Extract<StubBehaviour, { kind: 'answer' }>, 'kind' | 'pieces'>;
+
+/** A normal answer: the pieces as content deltas, a finish reason (default stop), usage, `[DONE]`. */
+export function answer(pieces: string[], options: AnswerOptions = {}): StubBehaviour {
+  return { kind: 'answer', pieces, ...options };
+}
+
+export const rateLimited: StubBehaviour = {
+  kind: 'http-error',
+  status: 429,
+  body: { error: { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' } },
+};
+
+export const serverError: StubBehaviour = {
+  kind: 'http-error',
+  status: 500,
+  body: { error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } },
+};
+
+/** The body OpenAI and vLLM send when the prompt does not fit the model. */
+export const contextLengthExceeded: StubBehaviour = {
+  kind: 'http-error',
+  status: 400,
+  body: {
+    error: {
+      message: "This model's maximum context length is 128 tokens. However, your messages resulted in 512 tokens.",
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    },
+  },
+};
+
+/** Sends the pieces, then destroys the socket (`socket.destroy()`) without finishing the response. */
+export function dropMidStream(piecesBeforeDrop: string[], dropWhen?: Promise<unknown>): StubBehaviour {
+  return { kind: 'drop-mid-stream', piecesBeforeDrop, dropWhen };
+}
+
+/** Sends the pieces, then keeps the connection open, sending nothing, until the client leaves. */
+export function neverFinish(piecesBefore: string[] = []): StubBehaviour {
+  return { kind: 'never-finish', piecesBefore };
+}
+
+/** Sends the pieces, then an event whose data is not JSON, then ends normally. */
+export function malformedChunk(piecesBefore: string[] = []): StubBehaviour {
+  return { kind: 'malformed-chunk', piecesBefore };
+}
+
+/** The server side of one SSE response, as the behaviours need it. Every wait ends when the client leaves. */
+export type SseResponse = {
+  /** One `chat.completion.chunk` event with this delta and finish reason. */
+  sendChunk(delta: object, finishReason?: string | null): Promise<void>;
+  /** The final usage chunk, sent only if the request asked for it with `stream_options.include_usage`. */
+  sendUsage(usage: { promptTokens: number; completionTokens: number }): Promise<void>;
+  /** One event with exactly this data. */
+  sendData(data: string): Promise<void>;
+  pause(ms: number): Promise<void>;
+  untilClientLeaves(): Promise<void>;
+  /** Flushes what was written, then destroys the socket. */
+  drop(): Promise<void>;
+  end(): void;
+};
+
+/** Plays a streaming behaviour (every kind but `http-error`) on an open SSE response. */
+export async function playBehaviour(behaviour: Exclude<StubBehaviour, { kind: 'http-error' }>, sse: SseResponse): Promise<void> {
+  await sse.sendChunk({ role: 'assistant', content: '' });
+  switch (behaviour.kind) {
+    case 'answer': {
+      for (const [index, piece] of behaviour.pieces.entries()) {
+        const pauseMs = index === 0 ? behaviour.firstPieceDelayMs : behaviour.pieceDelayMs;
+        if (pauseMs) await sse.pause(pauseMs);
+        await sse.sendChunk({ content: piece });
+      }
+      if (behaviour.finishReason !== null) await sse.sendChunk({}, behaviour.finishReason ?? 'stop');
+      await sse.sendUsage(behaviour.usage ?? { promptTokens: 10, completionTokens: behaviour.pieces.length });
+      await sse.sendData('[DONE]');
+      return sse.end();
+    }
+    case 'drop-mid-stream':
+      for (const piece of behaviour.piecesBeforeDrop) await sse.sendChunk({ content: piece });
+      await behaviour.dropWhen;
+      return sse.drop();
+    case 'never-finish':
+      for (const piece of behaviour.piecesBefore) await sse.sendChunk({ content: piece });
+      return sse.untilClientLeaves();
+    case 'malformed-chunk':
+      for (const piece of behaviour.piecesBefore) await sse.sendChunk({ content: piece });
+      await sse.sendData('{"choices": [{"delta": {"content": "unterminated');
+      await sse.sendData('[DONE]');
+      return sse.end();
+  }
+}
