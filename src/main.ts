@@ -10,6 +10,7 @@ import { openOrm, runMigrations } from './db/orm.ts';
 import { createProvider } from './llm/create-provider.ts';
 import { loadModelCatalog } from './llm/model-catalog.ts';
 import { createLogger, type Logger } from './telemetry/logger.ts';
+import { startOrphanWatchdog } from './use-cases/orphan-watchdog.ts';
 import { printWelcome } from './welcome.ts';
 
 const systemPrompt = 'You are a helpful assistant in a chat. Answer the last user message.';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     shutdownSignal: shutdown.signal,
   });
   const server = await startHttpServer({ host: config.host, port: config.port, handler });
+  const watchdog = startOrphanWatchdog({ orm, logger, scanIntervalMs: config.orphanScanIntervalMs, orphanTimeoutMs: config.orphanTimeoutMs });
   health.setAll('SERVING');
   logger.info({ port: server.port, database: config.databaseUrl ? 'external' : 'embedded' }, 'mini-chat listening');
   printWelcome({ port: server.port, dataDir: config.dataDir, hasOwnKey: hasOwnKey(config) });
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
     // unary calls already running finish within the grace period.
     shutdown.abort();
     await closed;
+    await watchdog.stop();
     await orm.close();
     await database.stop();
     logger.info('stopped');

@@ -22,3 +22,18 @@ export async function aCompletedTurn(sql: SqlClient, options: { tenantId: string
   );
   return { requestId, userMessageId, assistantMessageId };
 }
+
+/** Arranges an attachment row directly, for Generate tests that must not depend on AttachmentService. */
+export async function anAttachment(
+  sql: SqlClient,
+  options: { tenantId: string; userId: string; chatId: string; filename?: string; contentType?: string; content?: string; isDeleted?: boolean },
+) {
+  const id = randomUUID();
+  const content = Buffer.from(options.content ?? 'attached text', 'utf8');
+  await sql.rows(
+    `insert into attachments (id, tenant_id, chat_id, uploaded_by, filename, content_type, size_bytes, content, created_at, deleted_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9)`,
+    [id, options.tenantId, options.chatId, options.userId, options.filename ?? 'notes.txt', options.contentType ?? 'text/plain', content.length, content, options.isDeleted ? new Date() : null],
+  );
+  return id;
+}

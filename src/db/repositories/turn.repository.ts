@@ -86,3 +86,22 @@ export async function touchTurnProgress(em: EntityManager, scope: { tenantId: st
   const updated = await em.nativeUpdate(TurnSchema, { id: scope.turnId, tenantId: scope.tenantId, state: 'running' }, { lastProgressAt: raw('now()') });
   return updated === 1;
 }
+
+/**
+ * Locks up to `limit` running turns whose last progress is older than `olderThanMs` by the
+ * database clock, skipping rows another instance's scan (or a finalization) holds: several service
+ * instances can scan at once without waiting on or double-processing each other.
+ */
+export async function lockOrphanedTurns(em: EntityManager, scan: { olderThanMs: number; limit: number }): Promise<Turn[]> {
+  const rows = await em.execute<Array<{ id: string }>>(
+    `select id from chat_turns
+      where state = 'running' and deleted_at is null
+        and last_progress_at < now() - make_interval(secs => ?)
+      order by last_progress_at
+      limit ?
+      for update skip locked`,
+    [scan.olderThanMs / 1000, scan.limit],
+  );
+  if (rows.length === 0) return [];
+  return em.find(TurnSchema, { id: { $in: rows.map((row) => row.id) } });
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Turn } from '../db/entities/turn.entity.ts';
+import { finalizeTurnIfRunning, lockOrphanedTurns } from '../db/repositories/turn.repository.ts';
+import { runInTransaction } from '../db/transaction.ts';
+import { turnTerminalEvent } from '../domain/audit-events.ts';
+import { failureMessages } from '../domain/turn.ts';
+import { enqueue } from '../outbox/enqueue.ts';
+
+/** Turns handled per scan transaction; a backlog is worked off over the following scans. */
+const scanBatchSize = 100;
+
+/**
+ * One pass of the orphan watchdog (turns.md): fails running turns that made no progress for
+ * `orphanTimeoutMs` with `orphan_timeout`, through the same compare-and-set as a normal
+ * finalization, and enqueues their `turn_failed` events, all in one transaction. Returns how many
+ * turns it failed. A stream still open for such a turn loses its own CAS and reports this failure.
+ */
+export async function failOrphanedTurns(orm: MikroORM, options: { orphanTimeoutMs: number }): Promise<number> {
+  return runInTransaction(orm.em, async (tx) => {
+    const turns = await lockOrphanedTurns(tx, { olderThanMs: options.orphanTimeoutMs, limit: scanBatchSize });
+    let failed = 0;
+    for (const turn of turns) {
+      const isWinner = await finalizeTurnIfRunning(tx, { tenantId: turn.tenantId, turnId: turn.id }, {
+        state: 'failed',
+        errorCode: 'orphan_timeout',
+        errorDetail: failureMessages.orphan_timeout,
+        finishReason: null,
+        assistantMessageId: null,
+        inputTokens: turn.inputTokens ?? 0,
+        outputTokens: turn.outputTokens ?? 0,
+      });
+      if (!isWinner) continue;
+      await enqueue(tx, orphanEventPayload(turn));
+      failed += 1;
+    }
+    return failed;
+  });
+}
+
+function orphanEventPayload(turn: Turn) {
+  const now = new Date();
+  const event = turnTerminalEvent({
+    eventId: randomUUID(),
+    occurredAt: now,
+    chatId: turn.chatId,
+    actor: { tenantId: turn.tenantId, userId: turn.requesterUserId, requesterType: turn.requesterType },
+    facts: {
+      turnId: turn.id,
+      requestId: turn.requestId,
+      model: turn.effectiveModel,
+      usage: { inputTokens: turn.inputTokens ?? 0, outputTokens: turn.outputTokens ?? 0 },
+      latencyMs: { total: now.getTime() - turn.startedAt.getTime() },
+    },
+    end: { state: 'failed', errorCode: 'orphan_timeout' },
+  });
+  return { eventId: event.event_id, eventType: event.event_type, tenantId: turn.tenantId, chatId: turn.chatId, payload: event };
+}
