@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { insertMessage } from '../db/repositories/message.repository.ts';
-import { finalizeTurnIfRunning, findTurnByRequestId } from '../db/repositories/turn.repository.ts';
+import { finalizeTurnIfRunning, findTurnByRequestId, lockTurnIfRunning } from '../db/repositories/turn.repository.ts';
 import { runInTransaction } from '../db/transaction.ts';
 import { turnTerminalEvent } from '../domain/audit-events.ts';
 import { assistantMessageOf, type TurnFailureCode, type TurnOutcome } from '../domain/turn.ts';
@@ -13,11 +13,12 @@ export type Finalization =
   | { readonly isWinner: true; readonly outcome: TurnOutcome }
   | { readonly isWinner: false; readonly state: string; readonly errorCode: TurnFailureCode | null };
 
-/** Thrown inside the transaction to roll back the assistant message when the CAS was lost. */
+/** Thrown inside the transaction when another end already took the turn out of `running`. */
 class CasLost extends Error {}
 
 /**
- * Ends a running turn in one transaction (turns.md Generate step 8): stores the assistant message
+ * Ends a running turn in one transaction (turns.md Generate step 8): locks the turn, and only if it
+ * is still running stores the assistant message
  * (a completed answer, or the partial text of a cancelled one), compare-and-sets the turn out of
  * `running` with usage and error code, and enqueues its one terminal audit event. If another end
  * (the orphan watchdog, a concurrent cancel) won the CAS first, nothing is written and the winner's
@@ -27,6 +28,8 @@ export async function finalizeTurn(orm: MikroORM, turn: StartedTurn, outcome: Tu
   const message = assistantMessageOf(outcome);
   try {
     await runInTransaction(orm.em, async (tx) => {
+      const scope = { tenantId: turn.tenantId, turnId: turn.turnId };
+      if (!(await lockTurnIfRunning(tx, scope))) throw new CasLost();
       const now = new Date();
       if (message) {
         await insertMessage(tx, {
@@ -43,7 +46,7 @@ export async function finalizeTurn(orm: MikroORM, turn: StartedTurn, outcome: Tu
           createdAt: now,
         });
       }
-      const isWinner = await finalizeTurnIfRunning(tx, { tenantId: turn.tenantId, turnId: turn.turnId }, {
+      const isWinner = await finalizeTurnIfRunning(tx, scope, {
         state: outcome.state,
         errorCode: outcome.state === 'failed' ? outcome.code : null,
         errorDetail: outcome.state === 'failed' ? outcome.detail : null,

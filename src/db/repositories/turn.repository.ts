@@ -1,4 +1,4 @@
-import { raw, type EntityManager } from '@mikro-orm/postgresql';
+import { LockMode, raw, type EntityManager } from '@mikro-orm/postgresql';
 import { ChatSchema } from '../entities/chat.entity.ts';
 import { type Turn, TurnSchema, type TurnState } from '../entities/turn.entity.ts';
 
@@ -104,4 +104,14 @@ export async function lockOrphanedTurns(em: EntityManager, scan: { olderThanMs: 
   );
   if (rows.length === 0) return [];
   return em.find(TurnSchema, { id: { $in: rows.map((row) => row.id) } });
+}
+
+/**
+ * Locks the turn row (`SELECT … FOR UPDATE`) and tells whether it is still running. Finalization
+ * takes this lock first, so it writes its assistant message only when it is going to win the CAS;
+ * the watchdog's `SKIP LOCKED` scan passes over a turn being finalized.
+ */
+export async function lockTurnIfRunning(em: EntityManager, scope: { tenantId: string; turnId: string }): Promise<boolean> {
+  const turn = await em.findOne(TurnSchema, { id: scope.turnId, tenantId: scope.tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  return turn?.state === 'running';
 }
