@@ -7,6 +7,7 @@ import { TurnService } from '../gen/minichat/v1/turn_service_pb.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { TokenVerifier } from './auth/token-verifier.ts';
+import { registerAttachmentService } from './attachment-service.ts';
 import { registerChatService } from './chat-service.ts';
 import { registerHealthService, type HealthStatus } from './health-service.ts';
 import { registerTurnService, type TurnServiceDeps } from './turn-service.ts';
@@ -38,7 +39,7 @@ export function interceptors(deps: { logger: Logger; verifyToken: TokenVerifier 
 export function registerRoutes(router: ConnectRouter, deps: RouteDeps): void {
   registerChatService(router, deps);
   registerTurnService(router, deps);
-  router.service(AttachmentService, {});
+  registerAttachmentService(router, deps);
   registerHealthService(router, deps.health);
   // Error details travel as `Any`: listing their file lets grpcurl decode ErrorInfo and BadRequest.
   registerReflectionService(router, [...minichatServices], [file_google_rpc_error_details]);
