@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       }),
     interceptors: interceptors({ logger, verifyToken: createTokenVerifier(authOptions(config, logger)) }),
     shutdownSignal: shutdown.signal,
+    readMaxBytes: 8 * 1024 * 1024, // fits a 5 MiB attachment even as Connect JSON (base64, ~6.7 MiB); see maxAttachmentBytes
   });
   const server = await startHttpServer({ host: config.host, port: config.port, handler });
   const watchdog = startOrphanWatchdog({ orm, logger, scanIntervalMs: config.orphanScanIntervalMs, orphanTimeoutMs: config.orphanTimeoutMs });
