@@ -1,3 +1,4 @@
+import { Code, ConnectError } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { createTokenVerifier } from './api/auth/token-verifier.ts';
 import { createHealthStatus } from './api/health-service.ts';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     const closed = server.close(config.shutdownGraceMs);
     // Long-lived streams (Health.Watch, and turn streams, which finalize as cancelled) end now;
     // unary calls already running finish within the grace period.
-    shutdown.abort();
+    shutdown.abort(new ConnectError('the server is shutting down; retry on another instance', Code.Unavailable));
     await closed;
     await watchdog.stop();
     await orm.close();

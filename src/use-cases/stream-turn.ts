@@ -71,6 +71,9 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     const outcome = outcomeOfError(run, error, providerAbort.signal, deps.logger);
     const terminal = await run.end(outcome);
     if (outcome.state !== 'cancelled') yield* guarded(terminal);
+    // Cancelled by the call's signal: end the call with its reason (the client's cancel, the
+    // deadline, or the server's shutdown as UNAVAILABLE), never with an OK that lacks a terminal event.
+    else if (callSignal.aborted) throw callSignal.reason;
   } finally {
     callSignal.removeEventListener('abort', abortProvider);
     providerAbort.abort(new Error('turn stream closed'));
