@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEventsOf } from '../support/audit-events.ts';
 import { aCompletedTurn } from '../support/builders.ts';
 import { clientsFor, failureOf, type MiniChatClients } from '../support/clients.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -72,10 +73,7 @@ describe('ChatService over gRPC', () => {
     expect((await failureOf(client.chats.listMessages({ chatId: chat!.id }, { headers: user.headers }))).reason).toBe('CHAT_NOT_FOUND');
     const [row] = await sql.rows<{ deleted_at: Date | null }>('select deleted_at from chats where id = $1', [chat!.id]);
     expect(row?.deleted_at).toBeInstanceOf(Date);
-    const events = await sql.rows<{ event_type: string; payload: Record<string, unknown> }>(
-      'select event_type, payload from outbox where chat_id = $1',
-      [chat!.id],
-    );
+    const events = await auditEventsOf(sql, chat!.id);
     expect(events).toHaveLength(1);
     expect(events[0]?.payload).toMatchObject({
       event_type: 'chat_deleted',
