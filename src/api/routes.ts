@@ -33,8 +33,7 @@ export function interceptors(deps: { logger: Logger; verifyToken: TokenVerifier 
 }
 
 /**
- * Registers every service. Methods that are not built yet (Retry, Edit, Delete)
- * answer UNIMPLEMENTED (Connect's answer for a method without an implementation), never hang.
+ * Registers every service on the router.
  */
 export function registerRoutes(router: ConnectRouter, deps: RouteDeps): void {
   registerChatService(router, deps);

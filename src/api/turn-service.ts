@@ -1,11 +1,14 @@
 import { create } from '@bufbuild/protobuf';
 import type { ConnectRouter } from '@connectrpc/connect';
-import { GetTurnResponseSchema, TurnService } from '../gen/minichat/v1/turn_service_pb.ts';
+import { DeleteResponseSchema, GetTurnResponseSchema, TurnService } from '../gen/minichat/v1/turn_service_pb.ts';
+import { deleteTurn } from '../use-cases/delete-turn.ts';
+import { editTurn } from '../use-cases/edit-turn.ts';
+import { retryTurn } from '../use-cases/retry-turn.ts';
 import { generateTurn, type GenerateTurnDeps } from '../use-cases/generate-turn.ts';
 import { getTurn } from '../use-cases/get-turn.ts';
 import { toTurnEventStream, toTurnProto } from './converters/turn-converters.ts';
 import { requesterOf } from './requester.ts';
-import { parseGenerateRequest, parseGetTurnRequest } from './validation/turn-requests.ts';
+import { parseDeleteRequest, parseEditRequest, parseGenerateRequest, parseGetTurnRequest, parseRetryRequest } from './validation/turn-requests.ts';
 
 export type TurnServiceDeps = GenerateTurnDeps & { readonly maxMessageBytes: number };
 
@@ -18,6 +21,18 @@ export function registerTurnService(router: ConnectRouter, deps: TurnServiceDeps
     async *generate(req, ctx) {
       const command = { requester: requesterOf(ctx), ...parseGenerateRequest(req, deps) };
       yield* toTurnEventStream(generateTurn(deps, command, ctx.signal));
+    },
+    async *retry(req, ctx) {
+      const command = { requester: requesterOf(ctx), ...parseRetryRequest(req) };
+      yield* toTurnEventStream(retryTurn(deps, command, ctx.signal));
+    },
+    async *edit(req, ctx) {
+      const command = { requester: requesterOf(ctx), ...parseEditRequest(req, deps) };
+      yield* toTurnEventStream(editTurn(deps, command, ctx.signal));
+    },
+    async delete(req, ctx) {
+      await deleteTurn(deps.orm, { requester: requesterOf(ctx), ...parseDeleteRequest(req) });
+      return create(DeleteResponseSchema, {});
     },
     async getTurn(req, ctx) {
       const turn = await getTurn(deps.orm, { requester: requesterOf(ctx), ...parseGetTurnRequest(req) });

@@ -95,3 +95,49 @@ export function turnTerminalEvent(options: {
     ...(options.end.state === 'failed' ? { error_code: options.end.errorCode } : {}),
   };
 }
+
+export type TurnReplacedEvent = AuditEventCommon & {
+  readonly event_type: 'turn_retry' | 'turn_edit';
+  readonly turn_id: string;
+  readonly original_request_id: string;
+  readonly new_request_id: string;
+  readonly new_turn_id: string;
+};
+
+/** Written by the Retry/Edit transaction: which turn was replaced by which. */
+export function turnReplacedEvent(options: {
+  eventId: string;
+  occurredAt: Date;
+  chatId: string;
+  actor: EventActor;
+  kind: 'retry' | 'edit';
+  oldTurn: { turnId: string; requestId: string };
+  newTurn: { turnId: string; requestId: string };
+}): TurnReplacedEvent {
+  const eventType = options.kind === 'retry' ? 'turn_retry' : 'turn_edit';
+  return {
+    ...commonEventFields({ ...options, eventType }),
+    event_type: eventType,
+    turn_id: options.oldTurn.turnId,
+    original_request_id: options.oldTurn.requestId,
+    new_request_id: options.newTurn.requestId,
+    new_turn_id: options.newTurn.turnId,
+  };
+}
+
+export type TurnDeleteEvent = AuditEventCommon & { readonly event_type: 'turn_delete'; readonly turn_id: string; readonly request_id: string };
+
+/** Written by the Delete transaction. */
+export function turnDeleteEvent(options: { eventId: string; occurredAt: Date; chatId: string; actor: EventActor; turn: { turnId: string; requestId: string } }): TurnDeleteEvent {
+  return {
+    ...commonEventFields({ ...options, eventType: 'turn_delete' }),
+    event_type: 'turn_delete',
+    turn_id: options.turn.turnId,
+    request_id: options.turn.requestId,
+  };
+}
+
+/** The outbox row of any event built here. */
+export function outboxEventOf(event: AuditEventCommon) {
+  return { eventId: event.event_id, eventType: event.event_type, tenantId: event.tenant_id, chatId: event.chat_id, traceId: event.trace_id, payload: { ...event } };
+}

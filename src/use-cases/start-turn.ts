@@ -1,15 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { isUniqueViolation } from '../db/database-errors.ts';
+import { messageConstraints } from '../db/entities/message.entity.ts';
 import { turnConstraints } from '../db/entities/turn.entity.ts';
-import { findLinkableAttachmentIds, linkAttachments } from '../db/repositories/attachment.repository.ts';
+import { findLinkableAttachmentIds } from '../db/repositories/attachment.repository.ts';
 import { lockChatForUpdate } from '../db/repositories/chat.repository.ts';
-import { findNewestLiveMessageCursor, insertMessage } from '../db/repositories/message.repository.ts';
-import { bumpChatUpdatedAt, findTurnByRequestId, hasRunningTurn, insertRunningTurn } from '../db/repositories/turn.repository.ts';
+import { findTurnByRequestId, hasRunningTurn } from '../db/repositories/turn.repository.ts';
 import { runInTransaction } from '../db/transaction.ts';
 import { TurnError, chatNotFound } from '../domain/errors.ts';
 import type { CatalogModel } from '../llm/model-catalog.ts';
 import type { Requester } from './chat-commands.ts';
+import { openTurn } from './open-turn.ts';
 import type { StartedTurn } from './started-turn.ts';
 
 export type StartTurnCommand = {
@@ -36,7 +36,7 @@ export async function startTurn(orm: MikroORM, command: StartTurnCommand): Promi
 }
 
 async function startTurnInTransaction(tx: EntityManager, command: StartTurnCommand): Promise<StartedTurn> {
-  const { owner, actor } = command.requester;
+  const { owner } = command.requester;
   const scope = { tenantId: owner.tenantId, chatId: command.chatId };
   const chat = await lockChatForUpdate(tx, owner, command.chatId);
   if (!chat) throw chatNotFound(command.chatId);
@@ -52,63 +52,24 @@ async function startTurnInTransaction(tx: EntityManager, command: StartTurnComma
     throw new TurnError('INVALID_ATTACHMENT', 'unknown, deleted or foreign attachment', { fieldViolations: violations, metadata: { chat_id: command.chatId } });
   }
 
-  const boundary = await findNewestLiveMessageCursor(tx, scope);
-  const now = new Date();
-  const turn: StartedTurn = {
-    turnId: randomUUID(),
-    tenantId: owner.tenantId,
-    chatId: command.chatId,
-    requestId: command.requestId,
-    assistantMessageId: randomUUID(),
-    userMessageId: randomUUID(),
-    content: command.content,
-    model: command.model,
-    boundary,
-    startedAt: now,
-    actor,
-  };
-  await insertMessage(tx, {
-    id: turn.userMessageId,
-    ...scope,
-    requestId: turn.requestId,
-    role: 'user',
-    content: command.content,
-    model: null,
-    inputTokens: null,
-    outputTokens: null,
-    isPartial: false,
-    createdAt: now,
-  });
-  await linkAttachments(tx, { ...scope, messageId: turn.userMessageId, attachmentIds: command.attachmentIds, now });
-  await insertRunningTurn(tx, {
-    id: turn.turnId,
-    ...scope,
-    requestId: turn.requestId,
-    requesterType: actor.requesterType,
-    requesterUserId: owner.userId,
-    effectiveModel: command.model.id,
-    webSearchEnabled: command.webSearch,
-    now,
-  });
-  await bumpChatUpdatedAt(tx, scope, now);
-  return turn;
+  return openTurn(tx, command);
 }
 
-function generationInProgress(command: { chatId: string }): TurnError {
+export function generationInProgress(command: { chatId: string }): TurnError {
   return new TurnError('GENERATION_IN_PROGRESS', 'a turn is already running in this chat', { metadata: { chat_id: command.chatId } });
 }
 
-function requestIdConflict(command: { chatId: string; requestId: string }): TurnError {
+export function requestIdConflict(command: { chatId: string; requestId: string }): TurnError {
   return new TurnError('REQUEST_ID_CONFLICT', 'this request id was already used in this chat', {
     metadata: { chat_id: command.chatId, request_id: command.requestId },
   });
 }
 
 /** A unique-index violation from a concurrent request is an expected outcome, never INTERNAL. */
-function translateRace(error: unknown, command: StartTurnCommand): unknown {
+export function translateRace(error: unknown, command: { chatId: string; requestId: string }): unknown {
   if (isUniqueViolation(error, turnConstraints.oneRunningPerChat)) return generationInProgress(command);
   if (isUniqueViolation(error, turnConstraints.requestIdPerChat)) return requestIdConflict(command);
+  if (isUniqueViolation(error, messageConstraints.oneLivePerRole)) return requestIdConflict(command);
   return error;
 }
 
-export { generationInProgress, requestIdConflict };

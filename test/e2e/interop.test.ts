@@ -73,13 +73,6 @@ describe('one port, every protocol', () => {
     });
     expect(((await response.json()) as { code: string }).code).toBe('invalid_argument');
   });
-
-  it('answers UNIMPLEMENTED, without hanging, for TurnService methods not built yet', async () => {
-    const user = await aUser();
-    const client = clientsFor(server.baseUrl, 'grpc');
-    const failure = await failureOf(client.turns.delete({ chatId: crypto.randomUUID(), requestId: crypto.randomUUID() }, { headers: user.headers }));
-    expect(failure.code).toBe(Code.Unimplemented);
-  });
 });
 
 describe('@grpc/grpc-js client with the proto files', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GenerateRequest, GetTurnRequest } from '../../gen/minichat/v1/turn_service_pb.ts';
+import type { DeleteRequest, EditRequest, GenerateRequest, GetTurnRequest, RetryRequest } from '../../gen/minichat/v1/turn_service_pb.ts';
 import { uuidField } from './fields.ts';
 import { parseRequest } from './parse-request.ts';
 
@@ -48,7 +48,26 @@ export function parseGenerateRequest(req: GenerateRequest, limits: { maxMessageB
 const turnAddressSchema = z.object({ chat_id: uuidField, request_id: uuidField });
 
 /** A turn is addressed by its chat and its request id. */
-export function parseGetTurnRequest(req: GetTurnRequest) {
+export function parseGetTurnRequest(req: Pick<GetTurnRequest, 'chatId' | 'requestId'>) {
   const parsed = parseRequest(turnAddressSchema, { chat_id: req.chatId, request_id: req.requestId });
   return { chatId: parsed.chat_id, requestId: parsed.request_id };
+}
+
+/** Retry and Delete address the chat's latest turn by its request id. */
+export function parseRetryRequest(req: RetryRequest) {
+  return parseGetTurnRequest(req);
+}
+
+export function parseDeleteRequest(req: DeleteRequest) {
+  return parseGetTurnRequest(req);
+}
+
+function editSchema(maxMessageBytes: number) {
+  return turnAddressSchema.extend({ content: contentField(maxMessageBytes) });
+}
+
+/** Edit's new content is validated like Generate's. */
+export function parseEditRequest(req: EditRequest, limits: { maxMessageBytes: number }) {
+  const parsed = parseRequest(editSchema(limits.maxMessageBytes), { chat_id: req.chatId, request_id: req.requestId, content: req.content });
+  return { chatId: parsed.chat_id, requestId: parsed.request_id, content: parsed.content };
 }
