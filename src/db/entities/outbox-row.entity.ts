@@ -1,5 +1,13 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/postgresql';
-import { OUTBOX_PENDING_INDEX, OUTBOX_TABLE, outboxColumns as column } from '../../outbox/outbox-schema.ts';
+import {
+  OUTBOX_CHAT_SEQ_UNIQUE,
+  OUTBOX_DEAD_LETTERS_INDEX,
+  OUTBOX_PENDING_INDEX,
+  OUTBOX_PUBLISHED_INDEX,
+  OUTBOX_TABLE,
+  OUTBOX_UNFINISHED_INDEX,
+  outboxColumns as column,
+} from '../../outbox/outbox-schema.ts';
 import { timestampColumn } from './timestamp-column.ts';
 
 /**
@@ -15,6 +23,7 @@ export const OutboxRowSchema = defineEntity({
     eventId: p.uuid().unique().fieldName(column.eventId),
     tenantId: p.uuid().fieldName(column.tenantId),
     chatId: p.uuid().fieldName(column.chatId),
+    chatSeq: p.integer().fieldName(column.chatSeq),
     eventType: p.text().fieldName(column.eventType),
     payload: p.json<Record<string, unknown>>().fieldName(column.payload),
     traceId: p.text().nullable().fieldName(column.traceId),
@@ -24,15 +33,27 @@ export const OutboxRowSchema = defineEntity({
     attempts: p.integer().default(0).fieldName(column.attempts),
     nextAttemptAt: timestampColumn().defaultRaw('now()').fieldName(column.nextAttemptAt),
     lockedUntil: timestampColumn().nullable().fieldName(column.lockedUntil),
+    lockedBy: p.text().nullable().fieldName(column.lockedBy),
     lastError: p.text().nullable().fieldName(column.lastError),
     deadLetteredAt: timestampColumn().nullable().fieldName(column.deadLetteredAt),
+    discardedAt: timestampColumn().nullable().fieldName(column.discardedAt),
   },
+  uniques: [{ name: OUTBOX_CHAT_SEQ_UNIQUE, properties: ['chatId', 'chatSeq'] }],
   indexes: [
     {
+      // The relay's scan for the heads of chats, oldest first.
       name: OUTBOX_PENDING_INDEX,
       properties: ['id'],
       where: `${column.publishedAt} is null and ${column.deadLetteredAt} is null`,
     },
+    {
+      // "Is there an earlier event of this chat still to publish?": one probe, however long the chat's history.
+      name: OUTBOX_UNFINISHED_INDEX,
+      properties: ['chatId', 'chatSeq'],
+      where: `${column.publishedAt} is null and ${column.discardedAt} is null`,
+    },
+    { name: OUTBOX_PUBLISHED_INDEX, properties: ['publishedAt'], where: `${column.publishedAt} is not null` },
+    { name: OUTBOX_DEAD_LETTERS_INDEX, properties: ['id'], where: `${column.deadLetteredAt} is not null` },
   ],
 });
 
