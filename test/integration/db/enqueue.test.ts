@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isUniqueViolation } from '../../../src/db/database-errors.ts';
 import { runInTransaction } from '../../../src/db/transaction.ts';
 import { enqueue, type OutboxEvent } from '../../../src/outbox/enqueue.ts';
-import { OUTBOX_TABLE, outboxColumns } from '../../../src/outbox/outbox-schema.ts';
+import { OUTBOX_NOTIFY_CHANNEL, OUTBOX_TABLE, outboxColumns } from '../../../src/outbox/outbox-schema.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { eventually } from '../../support/eventually.ts';
 
 let database: TestDatabase;
 
@@ -99,4 +101,87 @@ describe('enqueue', () => {
 
     expect(isUniqueViolation(error, 'outbox_event_id_unique')).toBe(true);
   });
+
+  it('numbers the events of each chat 1, 2, 3, … on its own', async () => {
+    const chatA = anEvent().chatId;
+    const chatB = anEvent().chatId;
+
+    await runInTransaction(database.orm.em, async (tx) => {
+      await enqueue(tx, anEvent({ chatId: chatA }));
+      await enqueue(tx, anEvent({ chatId: chatB }));
+      await enqueue(tx, anEvent({ chatId: chatA }));
+    });
+    await runInTransaction(database.orm.em, (tx) => enqueue(tx, anEvent({ chatId: chatA })));
+
+    expect(await chatSeqsOf(chatA)).toEqual([1, 2, 3]);
+    expect(await chatSeqsOf(chatB)).toEqual([1]);
+  });
+
+  it('makes a second transaction of the same chat wait for the first, so the chat order is the commit order', async () => {
+    const chatId = anEvent().chatId;
+    const first = anEvent({ chatId });
+    const second = anEvent({ chatId });
+    let releaseFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let hasFirstEnqueued!: () => void;
+    const firstEnqueued = new Promise<void>((resolve) => (hasFirstEnqueued = resolve));
+
+    const firstTx = runInTransaction(database.orm.em, async (tx) => {
+      await enqueue(tx, first);
+      hasFirstEnqueued();
+      await firstMayCommit;
+    });
+    await firstEnqueued;
+    const secondTx = runInTransaction(database.orm.em, (tx) => enqueue(tx, second));
+    await eventually(async () => expect(await advisoryLockWaiters()).toBe(1), { timeoutMs: 10_000 });
+    releaseFirst();
+    await Promise.all([firstTx, secondTx]);
+
+    const rows = await database.orm.em.fork().execute<Array<{ event_id: string; chat_seq: number }>>(
+      `select event_id, chat_seq from outbox where chat_id = ? order by chat_seq`,
+      [chatId],
+    );
+    expect(rows).toEqual([
+      { event_id: first.eventId, chat_seq: 1 },
+      { event_id: second.eventId, chat_seq: 2 },
+    ]);
+  });
+
+  it('wakes listeners with a NOTIFY on commit, and not for a rolled-back transaction', async () => {
+    const listener = new pg.Client({ connectionString: database.databaseUrl });
+    await listener.connect();
+    const notifications: string[] = [];
+    listener.on('notification', (message) => notifications.push(message.channel));
+    await listener.query(`listen ${OUTBOX_NOTIFY_CHANNEL}`);
+    try {
+      await runInTransaction(database.orm.em, async (tx) => {
+        await enqueue(tx, anEvent());
+        throw new Error('rolled back');
+      }).catch(() => undefined);
+      await runInTransaction(database.orm.em, async (tx) => {
+        await enqueue(tx, anEvent());
+        await enqueue(tx, anEvent());
+      });
+
+      // Delivered in commit order: had the rollback notified, it would have arrived first.
+      await eventually(() => expect(notifications).toEqual([OUTBOX_NOTIFY_CHANNEL]), { timeoutMs: 10_000 });
+    } finally {
+      await listener.end();
+    }
+  });
 });
+
+async function chatSeqsOf(chatId: string): Promise<number[]> {
+  const rows = await database.orm.em.fork().execute<Array<{ chat_seq: number }>>(
+    `select chat_seq from outbox where chat_id = ? order by id`,
+    [chatId],
+  );
+  return rows.map((row) => row.chat_seq);
+}
+
+async function advisoryLockWaiters(): Promise<number> {
+  const rows = await database.orm.em.fork().execute<Array<{ n: number }>>(
+    `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
+  );
+  return rows[0]!.n;
+}
