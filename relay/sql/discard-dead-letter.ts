@@ -1,0 +1,24 @@
+import { OUTBOX_NOTIFY_CHANNEL, OUTBOX_TABLE, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
+import type { DatabaseClient } from './database-client.ts';
+
+// The row stays (dead_lettered_at and discarded_at both set) as the record that an audit event
+// was deliberately never published; retention deletes it `RELAY_RETENTION` after the discard.
+const discardDeadLetterSql = `
+with discarded as (
+  update ${OUTBOX_TABLE}
+     set ${c.discardedAt} = now()
+   where ${c.deadLetteredAt} is not null and ${c.discardedAt} is null
+     and (${c.id}::text = $1 or ${c.eventId}::text = $1)
+  returning ${c.id}
+)
+select discarded.${c.id} as id, pg_notify($2, '') from discarded`;
+
+/**
+ * Marks a dead letter handled without publishing it: it no longer holds its chat back, and the
+ * relays (woken by NOTIFY) go on with that chat's later events. Returns false when `id` names no
+ * unhandled dead letter.
+ */
+export async function discardDeadLetter(db: DatabaseClient, id: string): Promise<boolean> {
+  const { rows } = await db.query(discardDeadLetterSql, [id, OUTBOX_NOTIFY_CHANNEL]);
+  return rows.length > 0;
+}

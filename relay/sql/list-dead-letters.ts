@@ -1,0 +1,36 @@
+import { OUTBOX_TABLE, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
+import type { DatabaseClient } from './database-client.ts';
+
+/** A dead letter as the CLI shows it. */
+export type DeadLetter = {
+  readonly id: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly tenantId: string;
+  readonly chatId: string;
+  readonly chatSeq: number;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly payloadBytes: number;
+  readonly createdAt: Date;
+  readonly deadLetteredAt: Date;
+  /** Later events of the same chat waiting behind this one. */
+  readonly eventsHeldBack: number;
+};
+
+const listDeadLettersSql = `
+select o.${c.id} as id, o.${c.eventId} as "eventId", o.${c.eventType} as "eventType", o.${c.tenantId} as "tenantId",
+       o.${c.chatId} as "chatId", o.${c.chatSeq} as "chatSeq", o.${c.attempts} as attempts, o.${c.lastError} as "lastError",
+       octet_length(o.${c.payload}::text) as "payloadBytes", o.${c.createdAt} as "createdAt", o.${c.deadLetteredAt} as "deadLetteredAt",
+       (select count(*)::int from ${OUTBOX_TABLE} later
+         where later.${c.chatId} = o.${c.chatId} and later.${c.chatSeq} > o.${c.chatSeq}
+           and later.${c.publishedAt} is null and later.${c.discardedAt} is null) as "eventsHeldBack"
+  from ${OUTBOX_TABLE} o
+ where o.${c.deadLetteredAt} is not null and o.${c.discardedAt} is null
+ order by o.${c.id}`;
+
+/** Every dead letter not yet handled, oldest first, with how many events of its chat it holds back. */
+export async function listDeadLetters(db: DatabaseClient): Promise<DeadLetter[]> {
+  const { rows } = await db.query<DeadLetter>(listDeadLettersSql);
+  return rows;
+}

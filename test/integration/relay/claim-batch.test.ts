@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimBatch } from '../../../relay/sql/claim-batch.ts';
+import { markPublished } from '../../../relay/sql/mark-published.ts';
+import { reclaimExpiredLeases } from '../../../relay/sql/reclaim-expired-leases.ts';
+import { releaseLeases } from '../../../relay/sql/release-leases.ts';
+import { scheduleRetry } from '../../../relay/sql/schedule-retry.ts';
+import { anAuditEvent, enqueueInOneTransaction } from '../../support/outbox-events.ts';
+import { createRelayTestDatabase, type RelayTestDatabase } from '../../support/relay-database.ts';
+
+let database: RelayTestDatabase;
+
+beforeAll(async () => {
+  database = await createRelayTestDatabase();
+});
+
+afterAll(async () => {
+  await database.drop();
+});
+
+const leaseMs = 60_000;
+
+// Each test gets its own chats; claims in one test may see other tests' leftovers only through
+// chats they never assert on, so every claim is filtered to the test's chats.
+async function claim(instanceId: string, chatIds: readonly string[], batchSize = 100) {
+  const events = await claimBatch(database.pool, { instanceId, batchSize, leaseMs });
+  const mine = events.filter((event) => chatIds.includes(event.chatId));
+  const others = events.filter((event) => !chatIds.includes(event.chatId)).map((event) => event.id);
+  await releaseLeases(database.pool, { instanceId, ids: others });
+  return mine;
+}
+
+async function aChatWithEvents(count: number) {
+  const chatId = randomUUID();
+  const events = Array.from({ length: count }, () => anAuditEvent({ chatId }));
+  await enqueueInOneTransaction(database.orm, events);
+  return { chatId, eventIds: events.map((event) => event.eventId) };
+}
+
+describe('claimBatch', () => {
+  it('claims the head of each chat with the events behind it, each chat in chat_seq order', async () => {
+    const a = await aChatWithEvents(3);
+    const b = await aChatWithEvents(2);
+
+    const claimed = await claim('relay-a', [a.chatId, b.chatId]);
+
+    expect(claimed.map((event) => event.eventId)).toEqual([...a.eventIds, ...b.eventIds]);
+    expect(claimed.map((event) => event.chatSeq)).toEqual([1, 2, 3, 1, 2]);
+  });
+
+  it('gives a chat to one instance at a time: a second instance gets other chats only', async () => {
+    const a = await aChatWithEvents(2);
+    await claim('relay-a', [a.chatId]);
+    const b = await aChatWithEvents(1);
+    await enqueueInOneTransaction(database.orm, [anAuditEvent({ chatId: a.chatId })]);
+
+    const claimedBySecond = await claim('relay-b', [a.chatId, b.chatId]);
+
+    expect(claimedBySecond.map((event) => event.eventId)).toEqual(b.eventIds);
+  });
+
+  it('hands a chat on after its claim is marked published, starting with the event committed meanwhile', async () => {
+    const a = await aChatWithEvents(2);
+    const first = await claim('relay-a', [a.chatId]);
+    const late = anAuditEvent({ chatId: a.chatId });
+    await enqueueInOneTransaction(database.orm, [late]);
+    expect(await claim('relay-b', [a.chatId])).toEqual([]);
+
+    await markPublished(database.pool, first.map((event) => event.id));
+
+    expect((await claim('relay-b', [a.chatId])).map((event) => [event.eventId, event.chatSeq])).toEqual([[late.eventId, 3]]);
+  });
+
+  it('holds back a chat whose head is backing off, and only that chat', async () => {
+    const a = await aChatWithEvents(2);
+    const b = await aChatWithEvents(1);
+    const [head, behind] = await claim('relay-a', [a.chatId]);
+    await scheduleRetry(database.pool, { instanceId: 'relay-a', maxAttempts: 10, failures: [{ id: head!.id, error: 'broker down', isPermanent: false }] });
+    await releaseLeases(database.pool, { instanceId: 'relay-a', ids: [behind!.id] });
+
+    expect((await claim('relay-a', [a.chatId, b.chatId])).map((event) => event.eventId)).toEqual(b.eventIds);
+
+    await database.rows(`update outbox set next_attempt_at = now() - interval '1 second' where id = $1`, [head!.id]);
+    expect((await claim('relay-a', [a.chatId])).map((event) => event.eventId)).toEqual(a.eventIds);
+  });
+
+  it('frees the chats of an instance whose lease expired, and only expired leases', async () => {
+    const crashed = await aChatWithEvents(2);
+    const alive = await aChatWithEvents(1);
+    await claim('relay-crashed', [crashed.chatId]);
+    await claim('relay-alive', [alive.chatId]);
+    await database.rows(`update outbox set locked_until = now() - interval '1 second' where locked_by = 'relay-crashed'`);
+
+    const reclaimed = await reclaimExpiredLeases(database.pool);
+
+    expect(reclaimed).toEqual([{ instanceId: 'relay-crashed', events: 2 }]);
+    expect((await claim('relay-b', [crashed.chatId, alive.chatId])).map((event) => event.eventId)).toEqual(crashed.eventIds);
+  });
+});
