@@ -11,6 +11,7 @@ import { openOrm, runMigrations } from './db/orm.ts';
 import { createProvider } from './llm/create-provider.ts';
 import { loadModelCatalog } from './llm/model-catalog.ts';
 import { createLogger, type Logger } from './telemetry/logger.ts';
+import { createServiceMetrics, startMetricsEndpoint } from './telemetry/metrics.ts';
 import { startOrphanWatchdog } from './use-cases/orphan-watchdog.ts';
 import { printWelcome } from './welcome.ts';
 
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   if (config.migrateOnStart) await runMigrations(orm);
 
   const catalog = loadModelCatalog({ path: config.llm.modelCatalogPath, provider: config.llm.provider, openaiModel: config.llm.openaiModel });
+  const metricsEndpoint = await startMetricsEndpoint({ host: config.host, port: config.metricsPort });
+  const metrics = createServiceMetrics(metricsEndpoint.meter);
   const health = createHealthStatus(minichatServices.map((service) => service.typeName));
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         stallTimeoutMs: config.clientStallTimeoutMs,
       }),
-    interceptors: interceptors({ logger, verifyToken: createTokenVerifier(authOptions(config, logger)) }),
+    interceptors: interceptors({ logger, metrics, verifyToken: createTokenVerifier(authOptions(config, logger)) }),
     shutdownSignal: shutdown.signal,
     readMaxBytes: 8 * 1024 * 1024, // fits a 5 MiB attachment even as Connect JSON (base64, ~6.7 MiB); see maxAttachmentBytes
   });
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
     shutdown.abort(new ConnectError('the server is shutting down; retry on another instance', Code.Unavailable));
     await closed;
     await watchdog.stop();
+    await metricsEndpoint.shutdown();
     await orm.close();
     await database.stop();
     logger.info('stopped');

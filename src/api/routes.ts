@@ -6,6 +6,7 @@ import { ChatService } from '../gen/minichat/v1/chat_service_pb.ts';
 import { TurnService } from '../gen/minichat/v1/turn_service_pb.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { ServiceMetrics } from '../telemetry/metrics.ts';
 import type { TokenVerifier } from './auth/token-verifier.ts';
 import { registerAttachmentService } from './attachment-service.ts';
 import { registerChatService } from './chat-service.ts';
@@ -13,6 +14,7 @@ import { registerHealthService, type HealthStatus } from './health-service.ts';
 import { registerTurnService, type TurnServiceDeps } from './turn-service.ts';
 import { authInterceptor } from './interceptors/auth-interceptor.ts';
 import { errorMappingInterceptor } from './interceptors/error-mapping-interceptor.ts';
+import { mutationMetricsInterceptor } from './interceptors/mutation-metrics-interceptor.ts';
 import { registerReflectionService } from './reflection-service.ts';
 
 export type RouteDeps = TurnServiceDeps & {
@@ -26,10 +28,11 @@ export const minichatServices = [ChatService, TurnService, AttachmentService] as
 
 /**
  * Interceptors, outermost first: error mapping sees every failure (including auth failures and
- * failures in the middle of a stream); auth puts the caller into the context values.
+ * failures in the middle of a stream); mutation metrics count Retry/Edit/Delete outcomes, auth
+ * failures included; auth puts the caller into the context values.
  */
-export function interceptors(deps: { logger: Logger; verifyToken: TokenVerifier }): Interceptor[] {
-  return [errorMappingInterceptor(deps.logger), authInterceptor(deps.verifyToken)];
+export function interceptors(deps: { logger: Logger; verifyToken: TokenVerifier; metrics: ServiceMetrics }): Interceptor[] {
+  return [errorMappingInterceptor(deps.logger), mutationMetricsInterceptor(deps.metrics), authInterceptor(deps.verifyToken)];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { lockChatRow } from '../db/repositories/chat.repository.ts';
 import { insertMessage } from '../db/repositories/message.repository.ts';
 import { finalizeTurnIfRunning, findTurnByRequestId, lockTurnIfRunning } from '../db/repositories/turn.repository.ts';
 import { runInTransaction } from '../db/transaction.ts';
@@ -17,7 +18,8 @@ export type Finalization =
 class CasLost extends Error {}
 
 /**
- * Ends a running turn in one transaction (turns.md Generate step 8): locks the turn, and only if it
+ * Ends a running turn in one transaction (turns.md Generate step 8): locks the chat, then the turn
+ * (the lock order every transaction follows), and only if it
  * is still running stores the assistant message
  * (a completed answer, or the partial text of a cancelled one), compare-and-sets the turn out of
  * `running` with usage and error code, and enqueues its one terminal audit event. If another end
@@ -29,6 +31,7 @@ export async function finalizeTurn(orm: MikroORM, turn: StartedTurn, outcome: Tu
   try {
     await runInTransaction(orm.em, async (tx) => {
       const scope = { tenantId: turn.tenantId, turnId: turn.turnId };
+      await lockChatRow(tx, { tenantId: turn.tenantId, chatId: turn.chatId });
       if (!(await lockTurnIfRunning(tx, scope))) throw new CasLost();
       const now = new Date();
       if (message) {

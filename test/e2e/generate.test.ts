@@ -79,7 +79,8 @@ describe('Generate streams a turn', () => {
     stub.respondOnceWith(answer(['Hello', ', ', 'world'], { usage: { promptTokens: 12, completionTokens: 3 } }));
     const events = await readAll(client.turns.generate({ chatId, requestId: randomUUID(), content: 'Say hello' }, { headers: user.headers }));
     expect(grammarProblems(events)).toEqual([]);
-    expect(kinds(events)).toEqual(['started', 'delta', 'delta', 'delta', 'done']);
+    // Heartbeats may fall between deltas on a loaded machine (the interval here is 150 ms).
+    expect(kinds(events).filter((kind) => kind !== 'heartbeat')).toEqual(['started', 'delta', 'delta', 'delta', 'done']);
     expect(textOf(events)).toBe('Hello, world');
     expect(events[0]?.value).toMatchObject({ chatId, isNewTurn: true, model: 'stub-large' });
     expect(events.at(-1)?.value).toMatchObject({ model: 'stub-large', usage: { inputTokens: 12, outputTokens: 3 } });
@@ -192,6 +193,7 @@ describe('Generate replay and request ids', () => {
     const abort = new AbortController();
     const stream = client.turns.generate({ chatId, requestId, content: 'long' }, { headers: user.headers, signal: abort.signal })[Symbol.asyncIterator]();
     expect(seen((await stream.next()).value).kind).toBe('started');
+    expect(seen((await stream.next()).value).kind).toBe('delta');
     const whileRunning = await failureOf(readAll(client.turns.generate({ chatId, requestId, content: 'long' }, { headers: user.headers })));
     expect(whileRunning).toMatchObject({ code: Code.AlreadyExists, reason: 'REQUEST_ID_CONFLICT' });
     abort.abort();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { testJwtSecret } from './tokens.ts';
@@ -10,6 +11,8 @@ export type ServerProcess = {
   readonly port: number;
   readonly baseUrl: string;
   readonly address: string;
+  /** Where the process serves Prometheus `/metrics`. */
+  readonly metricsUrl: string;
   readonly process: ChildProcess;
   /** Lines the server printed, for assertions on logs and for failure messages. */
   readonly output: string[];
@@ -22,6 +25,7 @@ export type ServerProcess = {
  * given database, and resolves once it logged that it is listening.
  */
 export async function startServerProcess(options: { databaseUrl: string; env?: Record<string, string> }): Promise<ServerProcess> {
+  const metricsPort = await findFreePort();
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: projectRoot,
     env: {
@@ -33,6 +37,7 @@ export async function startServerProcess(options: { databaseUrl: string; env?: R
       AUTH_JWT_SECRET: testJwtSecret,
       LOG_LEVEL: 'info',
       SHUTDOWN_GRACE: '5s',
+      METRICS_PORT: String(metricsPort),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,6 +60,7 @@ export async function startServerProcess(options: { databaseUrl: string; env?: R
     port,
     address: `127.0.0.1:${port}`,
     baseUrl: `http://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     process: child,
     output,
     async stop() {
@@ -64,6 +70,15 @@ export async function startServerProcess(options: { databaseUrl: string; env?: R
       return code as number | null;
     },
   };
+}
+
+/** A loopback port that was free a moment ago (the kernel does not hand it out again at once). */
+async function findFreePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 function listeningPort(line: string): number | undefined {

@@ -73,3 +73,13 @@ export async function softDeleteChat(em: EntityManager, chat: Chat, now: Date): 
   chat.deletedAt = now;
   await em.flush();
 }
+
+/**
+ * Locks a chat row by id within its tenant, deleted or not (`SELECT … FOR UPDATE`), for writers
+ * that act on a turn already authorized earlier (finalization). Taking it before the turn row keeps
+ * the one lock order — chat, then turn — that every transaction follows, so a finalization and a
+ * Retry of the same chat cannot deadlock.
+ */
+export async function lockChatRow(em: EntityManager, scope: { tenantId: string; chatId: string }): Promise<void> {
+  await em.findOne(ChatSchema, { id: scope.chatId, tenantId: scope.tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+}
