@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +25,7 @@ export async function ensureKafkaJars(cacheDir: string = DEFAULT_KAFKA_CACHE_DIR
   if (await exists(path.join(libsDir, COMPLETE_MARKER))) return libsDir;
   // fetched into a fresh sibling and renamed into place, so a concurrent or interrupted fetch
   // never leaves a half-filled libs folder that looks usable
-  const fetchDir = `${libsDir}.fetch-${process.pid}-${Date.now()}`;
+  const fetchDir = `${libsDir}.fetch-${randomBytes(6).toString('hex')}`;
   await mkdir(fetchDir, { recursive: true });
   try {
     await runMaven(['-q', '-B', '-f', pomPath, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${fetchDir}`]);
@@ -37,7 +38,6 @@ export async function ensureKafkaJars(cacheDir: string = DEFAULT_KAFKA_CACHE_DIR
 }
 
 async function moveIntoPlace(fetchDir: string, libsDir: string): Promise<void> {
-  await rm(libsDir, { recursive: true, force: true });
   try {
     await rename(fetchDir, libsDir);
   } catch (error) {
