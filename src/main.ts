@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     ? { databaseUrl: config.databaseUrl, stop: async () => {} }
     : await startEmbeddedDatabase({ dataDir: config.dataDir });
   const orm = await openOrm({ databaseUrl: database.databaseUrl });
-  if (config.migrateOnStart) await runMigrations(orm);
+  if (config.migrateOnStart) logger.info({ applied: await runMigrations(orm) }, 'migrations up to date');
 
   const catalog = loadModelCatalog({ path: config.llm.modelCatalogPath, provider: config.llm.provider, openaiModel: config.llm.openaiModel });
   const metricsEndpoint = await startMetricsEndpoint({ host: config.host, port: config.metricsPort });

@@ -45,6 +45,8 @@ export function createOrmOptions({ databaseUrl, debug = false }: OpenOrmOptions)
       snapshot: true,
       snapshotName: 'schema-snapshot',
       snapshotOnMigrate: false,
+      // The caller logs what was applied (as JSON, through its own logger); no console output.
+      silent: true,
     },
   };
 }
