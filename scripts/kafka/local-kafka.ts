@@ -73,13 +73,17 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     await rm(files.pidFile, { force: true });
     throw new Error(`Kafka did not start on ${brokers}: ${(error as Error).message}\n${await logTail(files)}`, { cause: error });
   }
+  // an attached broker must not outlive a test run that crashed or called process.exit()
+  const killWithThisProcess = () => child.kill('SIGKILL');
   if (options.detached === true) child.unref();
+  else process.once('exit', killWithThisProcess);
   return {
     brokers,
     port: ports.port,
     pid,
     logFile: files.logFile,
     stop: async () => {
+      process.off('exit', killWithThisProcess);
       if (child.exitCode === null && child.signalCode === null) await terminate(child, exited);
       await rm(files.pidFile, { force: true });
     },
