@@ -1,0 +1,137 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError, publishBatch, type PublishOutcome } from './kafka/publish-batch.ts';
+import type { KafkaPublisher } from './kafka/kafka-publisher.ts';
+import type { Logger } from './logger.ts';
+import type { RelayMetrics } from './metrics.ts';
+import { claimBatch, type ClaimedEvent } from './sql/claim-batch.ts';
+import type { DatabaseClient } from './sql/database-client.ts';
+import { markPublished } from './sql/mark-published.ts';
+import { releaseLeases } from './sql/release-leases.ts';
+import { scheduleRetry } from './sql/schedule-retry.ts';
+import type { WakeUp } from './wake-up.ts';
+
+/** Options of {@link startRelayLoop}. */
+export type RelayLoopOptions = {
+  readonly db: DatabaseClient;
+  readonly publisher: KafkaPublisher;
+  readonly wakeUp: WakeUp;
+  readonly metrics: RelayMetrics;
+  readonly logger: Logger;
+  readonly instanceId: string;
+  readonly batchSize: number;
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+};
+
+/** A running relay loop. */
+export type RelayLoop = {
+  /** False after a failed statement, true again after the next one that succeeded. */
+  readonly isDatabaseUp: boolean;
+  /** Claims nothing more, finishes the batches in flight and records their outcome; then resolves. */
+  stop(): Promise<void>;
+};
+
+// Two batches per instance: while one waits for Kafka's acknowledgement, the next is claimed and
+// sent (kafkajs queues it behind the first, one request in flight), and the first is settled.
+// Batches hold different chats, so their order does not matter.
+const batchesInFlight = 2;
+// After stop, how long recording a finished batch may keep retrying a failing database.
+const settleGraceMs = 10_000;
+const databaseRetryDelaysMs = [100, 250, 500, 1_000, 2_000, 5_000];
+
+/**
+ * The relay: claim a batch of chats, publish it, record the outcome; again at once while there is
+ * work, otherwise after a NOTIFY or the poll interval. Nothing it meets stops it: database and
+ * Kafka errors are logged, counted and retried with backoff.
+ */
+export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
+  const { db, logger, metrics } = options;
+  const stopping = new AbortController();
+  let stopDeadline = Number.POSITIVE_INFINITY;
+  let isDatabaseUp = true;
+
+  const withDatabaseRetry = async <T>(what: string, statement: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = await statement();
+        isDatabaseUp = true;
+        return result;
+      } catch (error) {
+        isDatabaseUp = false;
+        metrics.publishErrorsTotal.add(1, { reason: 'database' });
+        logger.warn({ err: error, attempt }, `${what} failed; retrying`);
+        if (Date.now() > stopDeadline) throw error;
+        await sleep(databaseRetryDelaysMs[Math.min(attempt, databaseRetryDelaysMs.length - 1)]);
+      }
+    }
+  };
+
+  const settle = async (outcome: PublishOutcome) => {
+    const { instanceId, maxAttempts } = options;
+    await withDatabaseRetry('marking published', () => markPublished(db, outcome.published.map((event) => event.id)));
+    const retried = await withDatabaseRetry('scheduling a retry', () => scheduleRetry(db, { instanceId, maxAttempts, failures: outcome.failures }));
+    await withDatabaseRetry('releasing leases', () => releaseLeases(db, { instanceId, ids: outcome.unsent.map((event) => event.id) }));
+    for (const row of retried.filter((row) => row.isDeadLettered)) {
+      const failure = outcome.failures.find((candidate) => candidate.id === row.id);
+      logger.error({ outboxId: row.id, eventId: failure?.event.eventId, chatId: failure?.event.chatId, attempts: row.attempts, error: failure?.error }, 'event dead-lettered; its chat waits for `dead-letters replay` or `discard`');
+    }
+  };
+
+  const publishAndSettle = async (events: ClaimedEvent[]) => {
+    const outcome = await publishBatch(options.publisher, events);
+    const acknowledgedAt = Date.now();
+    metrics.publishedTotal.add(outcome.published.length);
+    for (const event of outcome.published) metrics.commitToPublishMs.record(acknowledgedAt - event.createdAt.getTime());
+    for (const failure of outcome.failures) metrics.publishErrorsTotal.add(1, { reason: failure.isPermanent ? 'refused' : 'unavailable' });
+    if (outcome.failures.length > 0) {
+      logger.warn({ failedChats: outcome.failures.length, published: outcome.published.length, error: outcome.failures[0]!.error }, 'publishing failed; the affected chats back off');
+    }
+    try {
+      await settle(outcome);
+    } catch (error) {
+      logger.error({ err: error, events: events.length }, 'could not record a batch before stopping; its events are published again after the lease expires');
+    }
+  };
+
+  const run = async () => {
+    const inFlight = new Set<Promise<void>>();
+    let claimFailures = 0;
+    while (!stopping.signal.aborted) {
+      let events: ClaimedEvent[];
+      try {
+        events = await claimBatch(db, options);
+        isDatabaseUp = true;
+        claimFailures = 0;
+      } catch (error) {
+        isDatabaseUp = false;
+        metrics.publishErrorsTotal.add(1, { reason: 'database' });
+        logger.warn({ err: error, attempt: claimFailures }, 'claiming a batch failed; retrying');
+        const delayMs = databaseRetryDelaysMs[Math.min(claimFailures++, databaseRetryDelaysMs.length - 1)];
+        await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+        continue;
+      }
+      if (events.length === 0) {
+        // Our own batches hold chats with more events behind them: settle one, then look again.
+        if (inFlight.size > 0) await Promise.race(inFlight);
+        else await options.wakeUp.wait(stopping.signal);
+        continue;
+      }
+      const job: Promise<void> = publishAndSettle(events).finally(() => inFlight.delete(job));
+      inFlight.add(job);
+      if (inFlight.size >= batchesInFlight) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  };
+
+  const running = run().catch((error: unknown) => logger.fatal({ err: error, error: describeError(error) }, 'relay loop crashed'));
+  return {
+    get isDatabaseUp() {
+      return isDatabaseUp;
+    },
+    async stop() {
+      stopDeadline = Date.now() + settleGraceMs;
+      stopping.abort();
+      await running;
+    },
+  };
+}
