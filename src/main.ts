@@ -1,8 +1,8 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { createTokenVerifier } from './api/auth/token-verifier.ts';
 import { createHealthStatus } from './api/health-service.ts';
 import { startHttpServer } from './api/http-server.ts';
+import { createNodeHandler } from './api/node-handler.ts';
 import { interceptors, minichatServices, registerRoutes } from './api/routes.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { ensureDevSecret } from './config/dev-secret.ts';
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const metrics = createServiceMetrics(metricsEndpoint.meter);
   const health = createHealthStatus(minichatServices.map((service) => service.typeName));
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
+  const handler = createNodeHandler({
+    logger,
     routes: (router) =>
       registerRoutes(router, {
         orm,

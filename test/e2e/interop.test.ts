@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsFor, failureOf, type Protocol } from '../support/clients.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { findGrpcurl } from '../support/grpcurl.ts';
+import { rawGrpcCall } from '../support/raw-grpc.ts';
 import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { aUser } from '../support/tokens.ts';
 
@@ -71,6 +72,34 @@ describe('one port, every protocol', () => {
       headers: { ...user.headers, 'content-type': 'application/json' },
       body: '{"page_size": "twenty"}',
     });
+    expect(((await response.json()) as { code: string }).code).toBe('invalid_argument');
+  });
+});
+
+describe('undecodable request bodies', () => {
+  // Field 1 (chat_id), length-delimited, whose length runs past the end of the body.
+  const garbage = Uint8Array.from([0x0a, 0x7f, 0x41]);
+
+  it.each(['/minichat.v1.ChatService/GetChat', '/minichat.v1.TurnService/Generate'])('answers INVALID_ARGUMENT, not INTERNAL, to a gRPC body that is not a valid message (%s)', async (path) => {
+    const user = await aUser();
+    const answer = await rawGrpcCall(server.address, { path, token: user.token, payload: garbage });
+    expect(answer).toMatchObject({ status: Code.InvalidArgument, message: 'the request body could not be decoded', hasDetails: true });
+  });
+
+  it('answers INVALID_ARGUMENT to a gRPC message flagged compressed when the call declared no compression', async () => {
+    const user = await aUser();
+    const answer = await rawGrpcCall(server.address, { path: '/minichat.v1.ChatService/ListChats', token: user.token, payload: new Uint8Array(), isCompressed: true });
+    expect(answer.status).toBe(Code.InvalidArgument);
+  });
+
+  it('answers INVALID_ARGUMENT to a Connect binary body that is not a valid message', async () => {
+    const user = await aUser();
+    const response = await fetch(`${server.baseUrl}/minichat.v1.ChatService/GetChat`, {
+      method: 'POST',
+      headers: { ...user.headers, 'content-type': 'application/proto' },
+      body: garbage,
+    });
+    expect(response.status).toBe(400);
     expect(((await response.json()) as { code: string }).code).toBe('invalid_argument');
   });
 });

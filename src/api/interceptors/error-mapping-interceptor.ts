@@ -1,7 +1,8 @@
-import { ConnectError, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { TurnError } from '../../domain/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { connectErrorFromTurnError, internalError } from '../error-mapping.ts';
+import { requestProgressKey, undecodableRequestError } from '../undecodable-requests.ts';
 
 /**
  * Converts whatever a handler throws into the status the client sees, for unary calls and for
@@ -10,12 +11,17 @@ import { connectErrorFromTurnError, internalError } from '../error-mapping.ts';
 export function errorMappingInterceptor(logger: Logger): Interceptor {
   const toConnectError = (error: unknown, procedure: string): ConnectError => {
     if (error instanceof TurnError) return connectErrorFromTurnError(error);
+    // Inside the interceptors the only INTERNAL Connect-ES raises itself is a request message it
+    // could not decode (streaming methods decode after the interceptors ran); ours are made below.
+    if (error instanceof ConnectError && error.code === Code.Internal) return undecodableRequestError(error);
     // Statuses raised by the framework or the client (cancelled, deadline, unimplemented) stay as they are.
     if (error instanceof ConnectError) return error;
     logger.error({ err: error, procedure }, 'unexpected error');
     return internalError(error, undefined);
   };
   return (next) => async (req) => {
+    const progress = req.contextValues.get(requestProgressKey);
+    if (progress) progress.hasReachedInterceptors = true;
     const procedure = `${req.service.typeName}/${req.method.name}`;
     try {
       const res = await next(req);
