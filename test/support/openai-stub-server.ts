@@ -18,6 +18,11 @@ export type RecordedRequest = {
   chunksWritten: number;
   /** How often `res.write()` returned false, i.e. the socket pushed back. */
   backedUpWrites: number;
+  /**
+   * When the first chunk with non-empty `content` was handed to `res.write()`: the provider's first
+   * token, for time-to-first-token measurements against a client in this process (`bench/`).
+   */
+  firstPieceAt: number | undefined;
   /** Set when the client closed the connection before the response ended. */
   clientClosedAt: number | undefined;
   /** Resolves with `clientClosedAt`; never resolves when the response ends normally or the stub drops it. */
@@ -107,6 +112,7 @@ function recordRequest(req: IncomingMessage, res: ServerResponse, body: unknown)
     receivedAt: performance.now(),
     chunksWritten: 0,
     backedUpWrites: 0,
+    firstPieceAt: undefined,
     clientClosedAt: undefined,
     clientClosed: new Promise((resolve) => (resolveClosed = resolve)),
     stalled: new Promise((resolve) => (resolveStalled = resolve)),
@@ -142,7 +148,10 @@ function recordRequest(req: IncomingMessage, res: ServerResponse, body: unknown)
     ...fields,
   });
   const sse: SseResponse = {
-    sendChunk: (delta, finishReason = null) => send(JSON.stringify(chunk({ choices: [{ index: 0, delta, finish_reason: finishReason }] }))),
+    sendChunk: (delta, finishReason = null) => {
+      if (record.firstPieceAt === undefined && hasContent(delta)) record.firstPieceAt = performance.now();
+      return send(JSON.stringify(chunk({ choices: [{ index: 0, delta, finish_reason: finishReason }] })));
+    },
     sendUsage: async ({ promptTokens, completionTokens }) => {
       if (!isUsageWanted(body)) return;
       const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
@@ -167,6 +176,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
   for await (const part of req) parts.push(part as Buffer);
   return Buffer.concat(parts).toString('utf8');
+}
+
+function hasContent(delta: object): boolean {
+  const content: unknown = Reflect.get(delta, 'content');
+  return typeof content === 'string' && content !== '';
 }
 
 function isUsageWanted(body: unknown): boolean {
