@@ -1,0 +1,135 @@
+import { availableParallelism, loadavg } from 'node:os';
+import { answer } from '../test/support/openai-stub-behaviours.ts';
+import { type BenchResults, printTable, reportRows } from './benchmark-report.ts';
+import { startBenchEnvironment, type BenchEnvironment } from './bench-environment.ts';
+import { measureCancelPropagation } from './cancel-propagation.ts';
+import { describeCpuWindows } from './cpu-window.ts';
+import { measureMemoryUnderLoad } from './memory-under-load.ts';
+import { measureThroughput } from './throughput.ts';
+import { completeDirectTimed, connectServiceClient, generateTimed, openChat } from './timed-streams.ts';
+import { measureTtftOverhead } from './ttft-overhead.ts';
+
+/** The whole run must end well within 5 minutes; a hang is reported, not waited out. */
+const runDeadlineMs = 4.5 * 60_000;
+const warmUpTurns = 20;
+
+/**
+ * What runs. Time to first token runs twice at 50 and 200 streams: with first tokens 100 ms after
+ * each provider request, while later streams are still starting (their preflight transactions share
+ * the service's event loop), and with first tokens late enough that normally every stream has
+ * started (the run reports how many still overlapped). Memory holds 200 streams twice, so growth
+ * that stays after the first cycle can be told from a leak.
+ */
+const plan = {
+  ttft: [
+    { concurrency: 1, rounds: 60, firstPieceDelayMs: 100 },
+    { concurrency: 50, rounds: 4, firstPieceDelayMs: 100 },
+    { concurrency: 50, rounds: 4, firstPieceDelayMs: 1_000 },
+    { concurrency: 200, rounds: 2, firstPieceDelayMs: 100 },
+    { concurrency: 200, rounds: 2, firstPieceDelayMs: 3_000 },
+  ],
+  throughput: [
+    { concurrency: 1, rounds: 5 },
+    { concurrency: 10, rounds: 3 },
+  ],
+  cancel: { streams: 50 },
+  memory: { streams: 200, cycles: 2 },
+};
+
+function progress(message: string): void {
+  process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(1)} s] ${message}\n`);
+}
+
+/** Loads code paths, JIT and connection pools on both sides before anything is measured. */
+async function warmUp(env: BenchEnvironment): Promise<void> {
+  env.stub.respondWith(answer(['warm', ' up']));
+  const client = await connectServiceClient(env.service.baseUrl);
+  try {
+    for (let turn = 0; turn < warmUpTurns; turn += 1) {
+      await completeDirectTimed(env.direct);
+      await generateTimed(client, await openChat(client));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+const scenarioNames = ['memory', 'ttft', 'throughput', 'cancel'] as const;
+type ScenarioName = (typeof scenarioNames)[number];
+
+/** `npm run bench` runs every scenario; `npm run bench -- ttft cancel` only those. */
+function selectedScenarios(args: string[]): Set<ScenarioName> {
+  const unknown = args.filter((arg) => !scenarioNames.some((name) => name === arg));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; expected any of ${scenarioNames.join(', ')}`);
+  return new Set(args.length === 0 ? scenarioNames : scenarioNames.filter((name) => args.includes(name)));
+}
+
+async function runScenarios(env: BenchEnvironment, selected: Set<ScenarioName>): Promise<BenchResults> {
+  progress('warming up');
+  await warmUp(env);
+  // Memory first, on a warmed but otherwise fresh process: less garbage from earlier scenarios to hide the growth.
+  const memory = [];
+  for (let cycle = 1; selected.has('memory') && cycle <= plan.memory.cycles; cycle += 1) {
+    progress(`memory: ${plan.memory.streams} streams held open, cycle ${cycle}`);
+    memory.push(await measureMemoryUnderLoad(env, plan.memory));
+  }
+  const ttft = [];
+  for (const step of selected.has('ttft') ? plan.ttft : []) {
+    progress(`time to first token: ${step.concurrency} concurrent streams × ${step.rounds} rounds, first token after ${step.firstPieceDelayMs} ms`);
+    ttft.push(await measureTtftOverhead(env, step));
+  }
+  const throughput = [];
+  for (const step of selected.has('throughput') ? plan.throughput : []) {
+    progress(`throughput: ${step.concurrency} concurrent long answers × ${step.rounds} rounds`);
+    throughput.push(await measureThroughput(env, step));
+  }
+  let cancel;
+  if (selected.has('cancel')) {
+    progress(`cancel propagation: ${plan.cancel.streams} streams, one at a time`);
+    cancel = await measureCancelPropagation(env, plan.cancel);
+  }
+  return { ttft, throughput, cancel, memory };
+}
+
+function printDetails(results: BenchResults): void {
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  const list = (values: number[], scale = 1) => values.map((value) => (value / scale).toFixed(1)).join(', ');
+  for (const result of results.ttft) {
+    const label = `TTFT ${result.concurrency} streams, token at +${result.firstPieceDelayMs} ms`;
+    write(`${label}: provider requests arrived over [${list(result.arrivalSpreadMs)}] ms per round; ${result.overlappedStarts} first tokens came while streams were still starting`);
+    write(`${label}: CPU during service rounds: ${describeCpuWindows(result.serviceRoundCpu, result.concurrency)}`);
+  }
+  for (const result of results.throughput) {
+    write(`throughput ${result.concurrency} streams: direct [${list(result.directBytesPerSecond, 1e6)}] MB/s, service [${list(result.serviceBytesPerSecond, 1e6)}] MB/s`);
+    write(`throughput ${result.concurrency} streams: CPU during service rounds: ${describeCpuWindows(result.serviceRoundCpu, result.concurrency)}`);
+  }
+  const failures = [...results.ttft.flatMap((r) => r.failures), ...results.throughput.flatMap((r) => r.failures), ...(results.cancel?.failures ?? [])];
+  write(`failed or unmatched streams: ${failures.length}`);
+  for (const failure of failures.slice(0, 10)) write(`  ${failure}`);
+}
+
+async function main(): Promise<void> {
+  const deadline = setTimeout(() => {
+    progress(`the run passed its ${runDeadlineMs / 1000} s deadline; giving up`);
+    process.exit(1);
+  }, runDeadlineMs);
+  deadline.unref();
+  const selected = selectedScenarios(process.argv.slice(2));
+  progress(`node ${process.version}, ${availableParallelism()} cores, load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  progress(process.env['DATABASE_URL'] ? 'starting a bench database on DATABASE_URL' : 'starting embedded PostgreSQL');
+  const env = await startBenchEnvironment({
+    databaseAdminUrl: process.env['DATABASE_URL'] || undefined,
+    serviceNodeArgs: process.env['BENCH_SERVICE_NODE_ARGS']?.split(' ').filter(Boolean),
+  });
+  progress(`service pid ${env.service.pid} at ${env.service.baseUrl}, stub at ${env.stub.baseUrl}`);
+  try {
+    const results = await runScenarios(env, selected);
+    printTable(reportRows(results));
+    printDetails(results);
+  } finally {
+    progress(`done; load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}; stopping`);
+    await env.stop();
+  }
+}
+
+await main();

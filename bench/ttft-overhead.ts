@@ -1,0 +1,75 @@
+import { answer } from '../test/support/openai-stub-behaviours.ts';
+import type { BenchEnvironment } from './bench-environment.ts';
+import { startCpuWindow, type CpuWindow } from './cpu-window.ts';
+import { completeDirectTimed, connectServiceClient, generateTimed, openChat, stubRecordOf, type StreamTiming } from './timed-streams.ts';
+
+/** After the first token the stub sends a few more, 20 ms apart, so streams overlap as concurrent chats do. */
+const pieces = ['The', ' quick', ' brown', ' fox', ' jumps'];
+
+export type TtftOverhead = {
+  readonly concurrency: number;
+  readonly firstPieceDelayMs: number;
+  /** Client's first delta minus the stub's first piece, reading the stub directly (ms). */
+  readonly directMs: number[];
+  /** The same, through the service over gRPC (ms). */
+  readonly serviceMs: number[];
+  /** Streams that ended without a first delta or without a matching stub record. */
+  readonly failures: string[];
+  /** Per service round: last minus first provider-request arrival at the stub (ms). */
+  readonly arrivalSpreadMs: number[];
+  /** Service streams whose first token was written before the last stream of their round reached the provider. */
+  overlappedStarts: number;
+  /** Per service round: how the service process and this one (stub + clients) used the CPU. */
+  readonly serviceRoundCpu: CpuWindow[];
+};
+
+/**
+ * Time-to-first-token overhead at a given number of concurrent streams: per round, `concurrency`
+ * streams read directly from the stub, then `concurrency` Generates through the service (each in
+ * a new chat), all opened at once. Both stamps come from `performance.now()` of this process.
+ * The stub sends the first token `firstPieceDelayMs` after a provider request arrives, so the
+ * stream's own preflight (transaction, context assembly, provider call) is never counted.
+ */
+export async function measureTtftOverhead(
+  env: BenchEnvironment,
+  options: { concurrency: number; rounds: number; firstPieceDelayMs: number },
+): Promise<TtftOverhead> {
+  env.stub.respondWith(answer(pieces, { firstPieceDelayMs: options.firstPieceDelayMs, pieceDelayMs: 20 }));
+  const clients = await Promise.all(Array.from({ length: options.concurrency }, () => connectServiceClient(env.service.baseUrl)));
+  const result: TtftOverhead = {
+    concurrency: options.concurrency,
+    firstPieceDelayMs: options.firstPieceDelayMs,
+    directMs: [],
+    serviceMs: [],
+    failures: [],
+    arrivalSpreadMs: [],
+    overlappedStarts: 0,
+    serviceRoundCpu: [],
+  };
+  try {
+    for (let round = 0; round < options.rounds; round += 1) {
+      const direct = await Promise.all(clients.map(() => completeDirectTimed(env.direct)));
+      collect(env, direct, result.directMs, result.failures);
+      const chatIds = await Promise.all(clients.map((client) => openChat(client)));
+      const cpu = await startCpuWindow(env.service.pid);
+      const served = await Promise.all(clients.map((client, index) => generateTimed(client, chatIds[index] ?? '')));
+      result.serviceRoundCpu.push(await cpu.end());
+      collect(env, served, result.serviceMs, result.failures);
+      const records = served.map((timing) => stubRecordOf(env.stub, timing));
+      const arrivals = records.map((record) => record?.receivedAt ?? Number.NaN);
+      result.arrivalSpreadMs.push(Math.max(...arrivals) - Math.min(...arrivals));
+      result.overlappedStarts += records.filter((record) => (record?.firstPieceAt ?? Infinity) < Math.max(...arrivals)).length;
+    }
+  } finally {
+    for (const client of clients) client.close();
+  }
+  return result;
+}
+
+function collect(env: BenchEnvironment, timings: StreamTiming[], overheadsMs: number[], failures: string[]): void {
+  for (const timing of timings) {
+    const firstPieceAt = stubRecordOf(env.stub, timing)?.firstPieceAt;
+    if (timing.firstDeltaAt === undefined || firstPieceAt === undefined) failures.push(`${timing.marker}: ${timing.end}`);
+    else overheadsMs.push(timing.firstDeltaAt - firstPieceAt);
+  }
+}
