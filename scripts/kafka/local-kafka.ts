@@ -65,18 +65,19 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   await writeFile(files.pidFile, `${pid}\n`);
   const brokers = `127.0.0.1:${ports.port}`;
   const exited = once(child, 'exit').then(() => undefined);
+  // an attached broker must not outlive a test run that crashed or called process.exit()
+  const killWithThisProcess = () => child.kill('SIGKILL');
+  if (options.detached !== true) process.once('exit', killWithThisProcess);
   try {
     await waitUntilReady({ brokers, exited, timeoutMs: options.startTimeoutMs ?? 60_000 });
   } catch (error) {
+    process.off('exit', killWithThisProcess);
     child.kill('SIGKILL');
     await exited;
     await rm(files.pidFile, { force: true });
     throw new Error(`Kafka did not start on ${brokers}: ${(error as Error).message}\n${await logTail(files)}`, { cause: error });
   }
-  // an attached broker must not outlive a test run that crashed or called process.exit()
-  const killWithThisProcess = () => child.kill('SIGKILL');
   if (options.detached === true) child.unref();
-  else process.once('exit', killWithThisProcess);
   return {
     brokers,
     port: ports.port,
