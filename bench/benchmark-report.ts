@@ -19,7 +19,7 @@ export type ReportRow = {
 export type BenchResults = {
   readonly ttft: TtftOverhead[];
   readonly throughput: Throughput[];
-  readonly cancel?: CancelPropagation;
+  cancel?: CancelPropagation;
   /** One per cycle of holding the streams open. */
   readonly memory: MemoryUnderLoad[];
 };

@@ -9,8 +9,11 @@ import { measureThroughput } from './throughput.ts';
 import { completeDirectTimed, connectServiceClient, generateTimed, openChat } from './timed-streams.ts';
 import { measureTtftOverhead } from './ttft-overhead.ts';
 
-/** The whole run must end well within 5 minutes; a hang is reported, not waited out. */
-const runDeadlineMs = 4.5 * 60_000;
+/**
+ * The whole run must end within 5 minutes; a hang, or a machine too loaded to finish, prints what
+ * was measured so far and exits 1. A run takes about 2 minutes on a quiet machine, 4 at load 13.
+ */
+const runDeadlineMs = 4.75 * 60_000;
 const warmUpTurns = 20;
 
 /**
@@ -22,11 +25,11 @@ const warmUpTurns = 20;
  */
 const plan = {
   ttft: [
-    { concurrency: 1, rounds: 60, firstPieceDelayMs: 100 },
-    { concurrency: 50, rounds: 4, firstPieceDelayMs: 100 },
-    { concurrency: 50, rounds: 4, firstPieceDelayMs: 1_000 },
+    { concurrency: 1, rounds: 40, firstPieceDelayMs: 100 },
+    { concurrency: 50, rounds: 3, firstPieceDelayMs: 100 },
+    { concurrency: 50, rounds: 3, firstPieceDelayMs: 1_000 },
     { concurrency: 200, rounds: 2, firstPieceDelayMs: 100 },
-    { concurrency: 200, rounds: 2, firstPieceDelayMs: 3_000 },
+    { concurrency: 200, rounds: 2, firstPieceDelayMs: 2_500 },
   ],
   throughput: [
     { concurrency: 1, rounds: 5 },
@@ -64,31 +67,27 @@ function selectedScenarios(args: string[]): Set<ScenarioName> {
   return new Set(args.length === 0 ? scenarioNames : scenarioNames.filter((name) => args.includes(name)));
 }
 
-async function runScenarios(env: BenchEnvironment, selected: Set<ScenarioName>): Promise<BenchResults> {
+/** Runs the selected scenarios, adding each result to `results` as soon as it is measured. */
+async function runScenarios(env: BenchEnvironment, selected: Set<ScenarioName>, results: BenchResults): Promise<void> {
   progress('warming up');
   await warmUp(env);
   // Memory first, on a warmed but otherwise fresh process: less garbage from earlier scenarios to hide the growth.
-  const memory = [];
   for (let cycle = 1; selected.has('memory') && cycle <= plan.memory.cycles; cycle += 1) {
     progress(`memory: ${plan.memory.streams} streams held open, cycle ${cycle}`);
-    memory.push(await measureMemoryUnderLoad(env, plan.memory));
+    results.memory.push(await measureMemoryUnderLoad(env, plan.memory));
   }
-  const ttft = [];
   for (const step of selected.has('ttft') ? plan.ttft : []) {
     progress(`time to first token: ${step.concurrency} concurrent streams × ${step.rounds} rounds, first token after ${step.firstPieceDelayMs} ms`);
-    ttft.push(await measureTtftOverhead(env, step));
+    results.ttft.push(await measureTtftOverhead(env, step));
   }
-  const throughput = [];
   for (const step of selected.has('throughput') ? plan.throughput : []) {
     progress(`throughput: ${step.concurrency} concurrent long answers × ${step.rounds} rounds`);
-    throughput.push(await measureThroughput(env, step));
+    results.throughput.push(await measureThroughput(env, step));
   }
-  let cancel;
   if (selected.has('cancel')) {
     progress(`cancel propagation: ${plan.cancel.streams} streams, one at a time`);
-    cancel = await measureCancelPropagation(env, plan.cancel);
+    results.cancel = await measureCancelPropagation(env, plan.cancel);
   }
-  return { ttft, throughput, cancel, memory };
 }
 
 function printDetails(results: BenchResults): void {
@@ -108,9 +107,16 @@ function printDetails(results: BenchResults): void {
   for (const failure of failures.slice(0, 10)) write(`  ${failure}`);
 }
 
+function printResults(results: BenchResults): void {
+  printTable(reportRows(results));
+  printDetails(results);
+}
+
 async function main(): Promise<void> {
+  const results: BenchResults = { ttft: [], throughput: [], memory: [] };
   const deadline = setTimeout(() => {
-    progress(`the run passed its ${runDeadlineMs / 1000} s deadline; giving up`);
+    progress(`the run passed its ${runDeadlineMs / 1000} s deadline; giving up with what was measured so far`);
+    printResults(results);
     process.exit(1);
   }, runDeadlineMs);
   deadline.unref();
@@ -123,10 +129,10 @@ async function main(): Promise<void> {
   });
   progress(`service pid ${env.service.pid} at ${env.service.baseUrl}, stub at ${env.stub.baseUrl}`);
   try {
-    const results = await runScenarios(env, selected);
-    printTable(reportRows(results));
-    printDetails(results);
+    await runScenarios(env, selected, results);
   } finally {
+    // Also after a failed scenario: what was measured before it still counts.
+    printResults(results);
     progress(`done; load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}; stopping`);
     await env.stop();
   }
