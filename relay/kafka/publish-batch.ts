@@ -100,11 +100,12 @@ export function isRefusal(error: unknown): boolean {
   return false;
 }
 
-/** `Name: message` of the error and of what it wraps, for `last_error` and the logs. */
+/** `Name [kafka error type]: message` of the error and of what it wraps, for `last_error` and the logs. */
 export function describeError(error: unknown): string {
   const parts: string[] = [];
   for (let cause: unknown = error; cause instanceof Error && parts.length < 4; cause = cause.cause) {
-    parts.push(`${cause.name}: ${cause.message}`);
+    const type = 'type' in cause && typeof cause.type === 'string' ? ` ${cause.type}` : '';
+    parts.push(`${cause.name}${type}: ${cause.message}`);
   }
   return parts.length > 0 ? parts.join(' <- ') : String(error);
 }
