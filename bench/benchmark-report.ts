@@ -36,7 +36,7 @@ const signedMs = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}
 const verdict = (isMet: boolean) => (isMet ? 'pass' : 'FAIL');
 
 function ttftRows(result: TtftOverhead): ReportRow[] {
-  const label = `TTFT overhead, ${result.concurrency} stream${result.concurrency === 1 ? '' : 's'}, token at +${result.firstPieceDelayMs} ms`;
+  const label = `TTFT overhead, ${result.label}`;
   return [50, 99].map((p) => {
     const direct = percentile(result.directMs, p);
     const service = percentile(result.serviceMs, p);

@@ -3,12 +3,19 @@ import type { BenchEnvironment } from './bench-environment.ts';
 import { startCpuWindow, type CpuWindow } from './cpu-window.ts';
 import { completeDirectTimed, connectServiceClient, generateTimed, openChat, stubRecordOf, type StreamTiming } from './timed-streams.ts';
 
-/** After the first token the stub sends a few more, 20 ms apart, so streams overlap as concurrent chats do. */
-const pieces = ['The', ' quick', ' brown', ' fox', ' jumps'];
+/** After the first token the stub sends more, one every 20 ms (50 tokens/s, a fast model). */
+const pieceDelayMs = 20;
+
+function piecesFor(streamForMs: number): string[] {
+  return Array.from({ length: 1 + Math.ceil(streamForMs / pieceDelayMs) }, (_, index) => ` token${index}`);
+}
 
 export type TtftOverhead = {
+  /** `1 stream`, `50 streams burst`, `200 streams streaming`...: see the plan in run-benchmarks.ts. */
+  readonly label: string;
   readonly concurrency: number;
   readonly firstPieceDelayMs: number;
+  readonly streamForMs: number;
   /** Client's first delta minus the stub's first piece, reading the stub directly (ms). */
   readonly directMs: number[];
   /** The same, through the service over gRPC (ms). */
@@ -28,17 +35,20 @@ export type TtftOverhead = {
  * streams read directly from the stub, then `concurrency` Generates through the service (each in
  * a new chat), all opened at once. Both stamps come from `performance.now()` of this process.
  * The stub sends the first token `firstPieceDelayMs` after a provider request arrives, so the
- * stream's own preflight (transaction, context assembly, provider call) is never counted.
+ * stream's own preflight (transaction, context assembly, provider call) is never counted, and then
+ * keeps streaming for `streamForMs` before the answer ends and the turn is finalized.
  */
 export async function measureTtftOverhead(
   env: BenchEnvironment,
-  options: { concurrency: number; rounds: number; firstPieceDelayMs: number },
+  options: { label: string; concurrency: number; rounds: number; firstPieceDelayMs: number; streamForMs: number },
 ): Promise<TtftOverhead> {
-  env.stub.respondWith(answer(pieces, { firstPieceDelayMs: options.firstPieceDelayMs, pieceDelayMs: 20 }));
+  env.stub.respondWith(answer(piecesFor(options.streamForMs), { firstPieceDelayMs: options.firstPieceDelayMs, pieceDelayMs }));
   const clients = await Promise.all(Array.from({ length: options.concurrency }, () => connectServiceClient(env.service.baseUrl)));
   const result: TtftOverhead = {
+    label: options.label,
     concurrency: options.concurrency,
     firstPieceDelayMs: options.firstPieceDelayMs,
+    streamForMs: options.streamForMs,
     directMs: [],
     serviceMs: [],
     failures: [],
