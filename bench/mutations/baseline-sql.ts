@@ -1,0 +1,53 @@
+import { OUTBOX_CHAT_LOCK_KEY, OUTBOX_NOTIFY_CHANNEL } from '../../src/outbox/outbox-schema.ts';
+
+/**
+ * The statements the ORM path sends for Delete and Retry (captured from MikroORM 7.2.1 with a query
+ * logger, see `orm-statements.ts` and docs/benchmarks.md), written by hand for `pg`: same tables,
+ * same column lists (`select *` where the ORM selects `"t0".*`), same filters, order, limits and
+ * locks. The one deliberate difference: `$n` parameters (extended protocol), where MikroORM inlines
+ * the values into the text and sends a simple query. The bench's chats have no attachments, so
+ * neither path runs the attachment lookup and link insert that follow a non-empty link list.
+ */
+export const baselineSql = {
+  setLockTimeout: `set local lock_timeout = '5s'`,
+  lockChatForUpdate: `select * from chats where id = $1 and tenant_id = $2 and user_id = $3 and deleted_at is null limit 1 for update`,
+  findTurnByRequestId: `select * from chat_turns where tenant_id = $1 and chat_id = $2 and request_id = $3 limit 1`,
+  lockLatestLiveTurn: `select * from chat_turns where tenant_id = $1 and chat_id = $2 and deleted_at is null
+                        order by started_at desc, id desc limit 1 for update`,
+  findLiveUserMessage: `select * from messages where tenant_id = $1 and chat_id = $2 and request_id = $3 and role = 'user' and deleted_at is null limit 1`,
+  findAttachmentLinks: `select * from message_attachments where tenant_id = $1 and message_id = $2 order by created_at asc, attachment_id asc`,
+  softDeleteTurn: `update chat_turns set deleted_at = $1, updated_at = $2, replaced_by_request_id = $3 where id = $4 and tenant_id = $5 and deleted_at is null`,
+  softDeleteMessagesOfRequest: `update messages set deleted_at = $1 where tenant_id = $2 and chat_id = $3 and request_id = $4 and deleted_at is null`,
+  findNewestLiveMessage: `select * from messages where chat_id = $1 and tenant_id = $2 and deleted_at is null order by created_at desc, id desc limit 1`,
+  insertMessage: `insert into messages (id, tenant_id, chat_id, request_id, role, content, model, input_tokens, output_tokens, partial, created_at, deleted_at)
+                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+  insertRunningTurn: `insert into chat_turns (id, tenant_id, chat_id, request_id, requester_type, requester_user_id, state, effective_model,
+                                              web_search_enabled, started_at, last_progress_at, updated_at)
+                      values ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $10, $11)
+                      returning web_search_enabled, reserved_tokens, quota_settled`,
+  bumpChatUpdatedAt: `update chats set updated_at = $1 where id = $2 and tenant_id = $3`,
+  lockChatOutboxAndNotify: `select pg_advisory_xact_lock($1, hashtext($2)), pg_notify($3, '')`,
+  insertOutboxEvent: `insert into outbox (event_id, event_type, tenant_id, chat_id, chat_seq, trace_id, payload)
+                      select $1, $2, $3, $4::uuid, coalesce(max(chat_seq), 0) + 1, $5, $6::jsonb from outbox where chat_id = $7::uuid`,
+} as const;
+
+/** Parameters of `lockChatOutboxAndNotify` for a chat: the same lock key and channel as `enqueue`. */
+export function outboxLockParams(chatId: string): unknown[] {
+  return [OUTBOX_CHAT_LOCK_KEY, chatId, OUTBOX_NOTIFY_CHANNEL];
+}
+
+type StatementName = keyof typeof baselineSql | 'begin' | 'commit';
+
+/** The order in which the baseline sends its statements, per mutation (all checks passing). */
+export const baselineSequences = {
+  delete: ['begin', 'setLockTimeout', 'lockChatForUpdate', 'findTurnByRequestId', 'lockLatestLiveTurn', 'softDeleteTurn', 'softDeleteMessagesOfRequest',
+    'lockChatOutboxAndNotify', 'insertOutboxEvent', 'commit'],
+  retry: ['begin', 'setLockTimeout', 'lockChatForUpdate', 'findTurnByRequestId', 'lockLatestLiveTurn', 'findLiveUserMessage', 'findAttachmentLinks',
+    'softDeleteTurn', 'softDeleteMessagesOfRequest', 'findNewestLiveMessage', 'insertMessage', 'insertRunningTurn', 'bumpChatUpdatedAt',
+    'lockChatOutboxAndNotify', 'insertOutboxEvent', 'commit'],
+} as const satisfies Record<string, readonly StatementName[]>;
+
+/** The text of a statement of {@link baselineSequences}. */
+export function baselineStatement(name: StatementName): string {
+  return name === 'begin' || name === 'commit' ? name : baselineSql[name];
+}
