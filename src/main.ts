@@ -1,11 +1,15 @@
+// First, so spans work even when started without `--import ./src/telemetry/tracing.ts`.
+import { shutdownTracing } from './telemetry/tracing.ts';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { createTokenVerifier } from './api/auth/token-verifier.ts';
+import { startDatabaseHealth } from './api/database-health.ts';
 import { createHealthStatus } from './api/health-service.ts';
 import { startHttpServer } from './api/http-server.ts';
 import { createNodeHandler } from './api/node-handler.ts';
 import { interceptors, minichatServices, registerRoutes } from './api/routes.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { ensureDevSecret } from './config/dev-secret.ts';
+import { createDatabaseProbe } from './db/database-probe.ts';
 import { startEmbeddedDatabase } from './db/embedded-database.ts';
 import { openOrm, runMigrations } from './db/orm.ts';
 import { createProvider } from './llm/create-provider.ts';
@@ -16,6 +20,9 @@ import { startOrphanWatchdog } from './use-cases/orphan-watchdog.ts';
 import { printWelcome } from './welcome.ts';
 
 const systemPrompt = 'You are a helpful assistant in a chat. Answer the last user message.';
+/** Health follows the database within ~2 s; a probe answer slower than 1 s counts as unreachable. */
+const databaseProbeIntervalMs = 2_000;
+const databaseProbeTimeoutMs = 1_000;
 
 /** Composition root: config, database, routes, the one port, and a graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -40,6 +47,7 @@ async function main(): Promise<void> {
         catalog,
         health,
         logger,
+        metrics,
         provider: createProvider(config.llm),
         systemPrompt,
         maxMessageBytes: config.maxMessageBytes,
@@ -51,8 +59,14 @@ async function main(): Promise<void> {
     readMaxBytes: 8 * 1024 * 1024, // fits a 5 MiB attachment even as Connect JSON (base64, ~6.7 MiB); see maxAttachmentBytes
   });
   const server = await startHttpServer({ host: config.host, port: config.port, handler });
-  const watchdog = startOrphanWatchdog({ orm, logger, scanIntervalMs: config.orphanScanIntervalMs, orphanTimeoutMs: config.orphanTimeoutMs });
-  health.setAll('SERVING');
+  const watchdog = startOrphanWatchdog({ orm, logger, metrics, scanIntervalMs: config.orphanScanIntervalMs, orphanTimeoutMs: config.orphanTimeoutMs });
+  // SERVING once the port listens and the database answers; NOT_SERVING while it does not.
+  const databaseHealth = await startDatabaseHealth({
+    probe: createDatabaseProbe(orm, { timeoutMs: databaseProbeTimeoutMs }),
+    health,
+    logger,
+    intervalMs: databaseProbeIntervalMs,
+  });
   logger.info({ port: server.port, database: config.databaseUrl ? 'external' : 'embedded' }, 'mini-chat listening');
   printWelcome({ port: server.port, dataDir: config.dataDir, hasOwnKey: hasOwnKey(config) });
 
@@ -61,6 +75,7 @@ async function main(): Promise<void> {
     if (isStopping) return;
     isStopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: no new calls, finishing open ones');
+    databaseHealth.stop();
     health.setAll('NOT_SERVING');
     const closed = server.close(config.shutdownGraceMs);
     // Long-lived streams (Health.Watch, and turn streams, which finalize as cancelled) end now;
@@ -71,6 +86,7 @@ async function main(): Promise<void> {
     await metricsEndpoint.shutdown();
     await orm.close();
     await database.stop();
+    await shutdownTracing();
     logger.info('stopped');
     process.exit(0);
   };

@@ -6,8 +6,9 @@ export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
 /**
  * The serving status of the server ("") and of each of its services, as the gRPC health protocol
- * reports it. `main.ts` sets everything to SERVING once the port listens and to NOT_SERVING when
- * shutdown starts; Watch streams see every change.
+ * reports it. Once the port listens, `startDatabaseHealth` sets everything to SERVING while the
+ * database answers and to NOT_SERVING while it does not; `main.ts` sets NOT_SERVING for good when
+ * shutdown starts. Watch streams see every change.
  */
 export type HealthStatus = {
   /** The status of a service, or undefined if the server does not know that name. */

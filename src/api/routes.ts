@@ -15,6 +15,7 @@ import { registerTurnService, type TurnServiceDeps } from './turn-service.ts';
 import { authInterceptor } from './interceptors/auth-interceptor.ts';
 import { errorMappingInterceptor } from './interceptors/error-mapping-interceptor.ts';
 import { mutationMetricsInterceptor } from './interceptors/mutation-metrics-interceptor.ts';
+import { telemetryInterceptor } from './interceptors/telemetry-interceptor.ts';
 import { registerReflectionService } from './reflection-service.ts';
 
 export type RouteDeps = TurnServiceDeps & {
@@ -27,12 +28,18 @@ export type RouteDeps = TurnServiceDeps & {
 export const minichatServices = [ChatService, TurnService, AttachmentService] as const;
 
 /**
- * Interceptors, outermost first: error mapping sees every failure (including auth failures and
- * failures in the middle of a stream); mutation metrics count Retry/Edit/Delete outcomes, auth
- * failures included; auth puts the caller into the context values.
+ * Interceptors, outermost first: telemetry opens the call's span (everything inside runs in it)
+ * and sees the final status for the span and the access log; error mapping sees every failure
+ * (including auth failures and failures in the middle of a stream); mutation metrics count
+ * Retry/Edit/Delete outcomes, auth failures included; auth puts the caller into the context values.
  */
 export function interceptors(deps: { logger: Logger; verifyToken: TokenVerifier; metrics: ServiceMetrics }): Interceptor[] {
-  return [errorMappingInterceptor(deps.logger), mutationMetricsInterceptor(deps.metrics), authInterceptor(deps.verifyToken)];
+  return [
+    telemetryInterceptor(deps.logger),
+    errorMappingInterceptor(deps.logger),
+    mutationMetricsInterceptor(deps.metrics),
+    authInterceptor(deps.verifyToken),
+  ];
 }
 
 /**

@@ -6,6 +6,7 @@ import { runInTransaction } from '../db/transaction.ts';
 import { turnTerminalEvent } from '../domain/audit-events.ts';
 import { failureMessages } from '../domain/turn.ts';
 import { enqueue } from '../outbox/enqueue.ts';
+import { activeSpanIds } from '../telemetry/spans.ts';
 
 /** Turns handled per scan transaction; a backlog is worked off over the following scans. */
 const scanBatchSize = 100;
@@ -15,8 +16,11 @@ const scanBatchSize = 100;
  * `orphanTimeoutMs` with `orphan_timeout`, through the same compare-and-set as a normal
  * finalization, and enqueues their `turn_failed` events, all in one transaction. Returns how many
  * turns it failed. A stream still open for such a turn loses its own CAS and reports this failure.
+ * The events carry the trace id of the active span (the watchdog's `orphan_watchdog.scan`): the
+ * scan caused them, and its trace links each event to the scan's span and log lines.
  */
 export async function failOrphanedTurns(orm: MikroORM, options: { orphanTimeoutMs: number }): Promise<number> {
+  const traceId = activeSpanIds()?.traceId;
   return runInTransaction(orm.em, async (tx) => {
     const turns = await lockOrphanedTurns(tx, { olderThanMs: options.orphanTimeoutMs, limit: scanBatchSize });
     let failed = 0;
@@ -31,20 +35,20 @@ export async function failOrphanedTurns(orm: MikroORM, options: { orphanTimeoutM
         outputTokens: turn.outputTokens ?? 0,
       });
       if (!isWinner) continue;
-      await enqueue(tx, orphanEventPayload(turn));
+      await enqueue(tx, orphanEventPayload(turn, traceId));
       failed += 1;
     }
     return failed;
   });
 }
 
-function orphanEventPayload(turn: Turn) {
+function orphanEventPayload(turn: Turn, traceId: string | undefined) {
   const now = new Date();
   const event = turnTerminalEvent({
     eventId: randomUUID(),
     occurredAt: now,
     chatId: turn.chatId,
-    actor: { tenantId: turn.tenantId, userId: turn.requesterUserId, requesterType: turn.requesterType },
+    actor: { tenantId: turn.tenantId, userId: turn.requesterUserId, requesterType: turn.requesterType, ...(traceId ? { traceId } : {}) },
     facts: {
       turnId: turn.id,
       requestId: turn.requestId,
@@ -54,5 +58,5 @@ function orphanEventPayload(turn: Turn) {
     },
     end: { state: 'failed', errorCode: 'orphan_timeout' },
   });
-  return { eventId: event.event_id, eventType: event.event_type, tenantId: turn.tenantId, chatId: turn.chatId, payload: event };
+  return { eventId: event.event_id, eventType: event.event_type, tenantId: turn.tenantId, chatId: turn.chatId, traceId: event.trace_id, payload: event };
 }

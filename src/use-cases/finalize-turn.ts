@@ -7,6 +7,7 @@ import { runInTransaction } from '../db/transaction.ts';
 import { turnTerminalEvent } from '../domain/audit-events.ts';
 import { assistantMessageOf, type TurnFailureCode, type TurnOutcome } from '../domain/turn.ts';
 import { enqueue } from '../outbox/enqueue.ts';
+import { inSpan } from '../telemetry/spans.ts';
 import type { StartedTurn } from './started-turn.ts';
 
 /** What the finalization decided: this caller's outcome was recorded, or another end won first. */
@@ -24,9 +25,17 @@ class CasLost extends Error {}
  * (a completed answer, or the partial text of a cancelled one), compare-and-sets the turn out of
  * `running` with usage and error code, and enqueues its one terminal audit event. If another end
  * (the orphan watchdog, a concurrent cancel) won the CAS first, nothing is written and the winner's
- * state is returned instead.
+ * state is returned instead. Traced as the `turn.finalize` span.
  */
 export async function finalizeTurn(orm: MikroORM, turn: StartedTurn, outcome: TurnOutcome, timing: { firstTokenAt?: Date }): Promise<Finalization> {
+  return inSpan('turn.finalize', { 'minichat.turn.outcome': outcome.state }, async (span) => {
+    const result = await finalizeOrReadWinner(orm, turn, outcome, timing);
+    span.setAttribute('minichat.turn.is_winner', result.isWinner);
+    return result;
+  });
+}
+
+async function finalizeOrReadWinner(orm: MikroORM, turn: StartedTurn, outcome: TurnOutcome, timing: { firstTokenAt?: Date }): Promise<Finalization> {
   const message = assistantMessageOf(outcome);
   try {
     await runInTransaction(orm.em, async (tx) => {

@@ -6,6 +6,7 @@ import { outboxEventOf, turnReplacedEvent } from '../domain/audit-events.ts';
 import { TurnError } from '../domain/errors.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import { enqueue } from '../outbox/enqueue.ts';
+import { inSpan } from '../telemetry/spans.ts';
 import type { Requester } from './chat-commands.ts';
 import { guardLatestTurn, type TurnAddress } from './guard-latest-turn.ts';
 import { openTurn } from './open-turn.ts';
@@ -24,9 +25,13 @@ export type ReplaceTurnCommand = TurnAddress & {
  * latest turn (replaced by a new server-made request id) and its messages, then opens a new running
  * turn with the old or edited content, the old message's live attachments and its web_search
  * setting, and enqueues `turn_retry` / `turn_edit`. If anything fails, nothing changed: the old turn
- * is still the latest and intact.
+ * is still the latest and intact. Traced as the `turn.preflight` span.
  */
 export async function replaceTurn(deps: { orm: MikroORM; catalog: ModelCatalog }, command: ReplaceTurnCommand): Promise<StartedTurn> {
+  return inSpan('turn.preflight', { 'minichat.turn.kind': command.kind }, () => replaceTurnInSpan(deps, command));
+}
+
+async function replaceTurnInSpan(deps: { orm: MikroORM; catalog: ModelCatalog }, command: ReplaceTurnCommand): Promise<StartedTurn> {
   const newRequestId = randomUUID();
   try {
     return await runInTransaction(deps.orm.em, async (tx) => {

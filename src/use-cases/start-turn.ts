@@ -8,6 +8,7 @@ import { findTurnByRequestId, hasRunningTurn } from '../db/repositories/turn.rep
 import { runInTransaction } from '../db/transaction.ts';
 import { TurnError, chatNotFound } from '../domain/errors.ts';
 import type { CatalogModel } from '../llm/model-catalog.ts';
+import { inSpan } from '../telemetry/spans.ts';
 import type { Requester } from './chat-commands.ts';
 import { openTurn } from './open-turn.ts';
 import type { StartedTurn } from './started-turn.ts';
@@ -26,13 +27,16 @@ export type StartTurnCommand = {
  * Generate's unit of work (turns.md step 4): with the chat row locked, refuse a second running
  * turn, take the snapshot boundary, insert the user message and its attachment links, insert the
  * running turn and bump the chat. All or nothing: a failure leaves no turn, message or link.
+ * Traced as the `turn.preflight` span.
  */
 export async function startTurn(orm: MikroORM, command: StartTurnCommand): Promise<StartedTurn> {
-  try {
-    return await runInTransaction(orm.em, (tx) => startTurnInTransaction(tx, command));
-  } catch (error) {
-    throw translateRace(error, command);
-  }
+  return inSpan('turn.preflight', { 'minichat.turn.kind': 'generate' }, async () => {
+    try {
+      return await runInTransaction(orm.em, (tx) => startTurnInTransaction(tx, command));
+    } catch (error) {
+      throw translateRace(error, command);
+    }
+  });
 }
 
 async function startTurnInTransaction(tx: EntityManager, command: StartTurnCommand): Promise<StartedTurn> {

@@ -3,15 +3,18 @@ import { touchTurnProgress } from '../db/repositories/turn.repository.ts';
 import { estimateTokens, failureMessages, type TurnFailureCode, type TurnOutcome, type Usage } from '../domain/turn.ts';
 import { ProviderError, type ModelProvider, type ProviderChunk } from '../llm/provider.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { ServiceMetrics } from '../telemetry/metrics.ts';
 import { assembleTurnContext } from './assemble-turn-context.ts';
 import { finalizeTurn, type Finalization } from './finalize-turn.ts';
 import type { StartedTurn } from './started-turn.ts';
 import type { TurnStreamEvent } from './turn-stream-events.ts';
+import { observeTurnStream, type TurnStreamTelemetry } from './turn-stream-telemetry.ts';
 
 export type StreamTurnDeps = {
   readonly orm: MikroORM;
   readonly provider: ModelProvider;
   readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
   readonly systemPrompt: string;
   readonly heartbeatIntervalMs: number;
   /** A reader that takes no event for this long is treated as gone: the turn is cancelled. */
@@ -28,14 +31,23 @@ const heartbeatTick = Symbol('heartbeat');
  * heartbeats in silences, then `done` or `failed` once the end is committed. No transaction or lock
  * is held while the model answers. The call's signal firing (client cancel, deadline, shutdown), or
  * a reader that stops taking events, aborts the provider request at once and finalizes the turn as
- * cancelled, keeping the text so far as a partial answer.
+ * cancelled, keeping the text so far as a partial answer. Its spans, metrics and log lines are
+ * described in `observeTurnStream`.
  */
 export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callSignal: AbortSignal): AsyncGenerator<TurnStreamEvent> {
+  const telemetry = observeTurnStream(deps, turn);
   const providerAbort = new AbortController();
-  const abortProvider = () => providerAbort.abort(callSignal.reason);
+  const abortProvider = () => {
+    telemetry.cancellationObserved();
+    providerAbort.abort(callSignal.reason);
+  };
   callSignal.addEventListener('abort', abortProvider, { once: true });
-  const run = createTurnRun(deps, turn);
-  const guarded = (event: TurnStreamEvent | undefined) => run.stallGuard(event, () => providerAbort.abort(new Error('reader stalled')));
+  const run = createTurnRun(deps, turn, telemetry);
+  const guarded = (event: TurnStreamEvent | undefined) =>
+    run.stallGuard(event, () => {
+      telemetry.cancellationObserved();
+      providerAbort.abort(new Error('reader stalled'));
+    });
   try {
     yield* guarded(startedEvent(turn));
     const context = await assembleTurnContext(deps.orm, turn, deps.systemPrompt);
@@ -45,7 +57,8 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     }
     const chunks = deps.provider.stream({ model: turn.model, messages: context, maxOutputTokens: turn.model.maxOutputTokens, signal: providerAbort.signal });
     const iterator = chunks[Symbol.asyncIterator]();
-    let pending = iterator.next();
+    telemetry.providerRequested();
+    let pending = telemetry.providerRead(iterator.next(), providerAbort.signal);
     for (;;) {
       const step = await nextOrHeartbeat(pending, deps.heartbeatIntervalMs);
       if (step === heartbeatTick) {
@@ -65,10 +78,10 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
         return;
       }
       yield* guarded({ type: 'delta', text: chunk.text });
-      pending = iterator.next();
+      pending = telemetry.providerRead(iterator.next(), providerAbort.signal);
     }
   } catch (error) {
-    const outcome = outcomeOfError(run, error, providerAbort.signal, deps.logger);
+    const outcome = outcomeOfError(run, error, providerAbort.signal, telemetry.logger);
     const terminal = await run.end(outcome);
     if (outcome.state !== 'cancelled') yield* guarded(terminal);
     // Cancelled by the call's signal: end the call with its reason (the client's cancel, the
@@ -77,9 +90,13 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
   } finally {
     callSignal.removeEventListener('abort', abortProvider);
     providerAbort.abort(new Error('turn stream closed'));
-    // The reader left while the stream was suspended at a yield: nobody will see a terminal event,
-    // but the turn must not stay running.
-    await run.end({ state: 'cancelled', text: run.text, usage: run.estimatedUsage(turn.content) });
+    try {
+      // The reader left while the stream was suspended at a yield: nobody will see a terminal event,
+      // but the turn must not stay running.
+      await run.end({ state: 'cancelled', text: run.text, usage: run.estimatedUsage(turn.content) });
+    } finally {
+      telemetry.streamEnded(await run.settled());
+    }
   }
 }
 
@@ -122,7 +139,7 @@ function outcomeOfError(run: TurnRun, error: unknown, providerSignal: AbortSigna
 type TurnRun = ReturnType<typeof createTurnRun>;
 
 /** The mutable state of one streaming turn: text so far, timing, and its single finalization. */
-function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn) {
+function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn, telemetry: TurnStreamTelemetry) {
   let text = '';
   let firstTokenAt: Date | undefined;
   let lastProgressAt = Date.now();
@@ -151,7 +168,10 @@ function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn) {
     /** Adds a delta; returns false when the turn is no longer running (e.g. the watchdog ended it). */
     async recordDelta(delta: string): Promise<boolean> {
       text += delta;
-      firstTokenAt ??= new Date();
+      if (!firstTokenAt) {
+        firstTokenAt = new Date();
+        telemetry.firstTokenHanded(firstTokenAt);
+      }
       if (Date.now() - lastProgressAt < progressRefreshMs) return true;
       lastProgressAt = Date.now();
       return touchTurnProgress(deps.orm.em.fork(), { tenantId: turn.tenantId, turnId: turn.turnId });
@@ -160,6 +180,10 @@ function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn) {
     async end(outcome: TurnOutcome): Promise<TurnStreamEvent | undefined> {
       finalization ??= finalizeTurn(deps.orm, turn, outcome, { firstTokenAt });
       return terminalEventOf(await finalization);
+    },
+    /** The finalization's result once settled; undefined if none ran or it failed. */
+    async settled(): Promise<Finalization | undefined> {
+      return finalization?.catch(() => undefined);
     },
     /** The turn was ended by someone else: report their end without writing anything. */
     async reportLost(): Promise<TurnStreamEvent | undefined> {
@@ -173,7 +197,7 @@ function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn) {
       if (!event) return;
       const timer = setTimeout(() => {
         onStall();
-        this.end({ state: 'cancelled', text, usage: this.estimatedUsage('') }).catch((error: unknown) => deps.logger.error({ err: error }, 'finalizing a stalled turn failed'));
+        this.end({ state: 'cancelled', text, usage: this.estimatedUsage('') }).catch((error: unknown) => telemetry.logger.error({ err: error }, 'finalizing a stalled turn failed'));
       }, deps.stallTimeoutMs);
       try {
         yield event;

@@ -21,12 +21,13 @@ export type ServerProcess = {
 };
 
 /**
- * Starts `src/main.ts` as its own process, the way `npm start` does, on a free port against the
- * given database, and resolves once it logged that it is listening.
+ * Starts `src/main.ts` as its own process, the way `npm start` does (with the tracing bootstrap
+ * preloaded), on a free port against the given database, and resolves once it logged that it is
+ * listening.
  */
 export async function startServerProcess(options: { databaseUrl: string; env?: Record<string, string> }): Promise<ServerProcess> {
   const metricsPort = await findFreePort();
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', './src/telemetry/tracing.ts', 'src/main.ts'], {
     cwd: projectRoot,
     env: {
       PATH: process.env.PATH ?? '',
