@@ -14,7 +14,7 @@ import { startEmbeddedDatabase } from './db/embedded-database.ts';
 import { openOrm, runMigrations } from './db/orm.ts';
 import { createProvider } from './llm/create-provider.ts';
 import { loadModelCatalog } from './llm/model-catalog.ts';
-import { createLogger, type Logger } from './telemetry/logger.ts';
+import { createLogger, logOpenTelemetryDiagnostics, type Logger } from './telemetry/logger.ts';
 import { createServiceMetrics, startMetricsEndpoint } from './telemetry/metrics.ts';
 import { startOrphanWatchdog } from './use-cases/orphan-watchdog.ts';
 import { printWelcome } from './welcome.ts';
@@ -28,6 +28,7 @@ const databaseProbeTimeoutMs = 1_000;
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'mini-chat' });
+  logOpenTelemetryDiagnostics(logger);
   const database = config.databaseUrl
     ? { databaseUrl: config.databaseUrl, stop: async () => {} }
     : await startEmbeddedDatabase({ dataDir: config.dataDir });

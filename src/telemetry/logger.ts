@@ -1,3 +1,4 @@
+import { DiagLogLevel, diag, type DiagLogger } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import { activeSpanIds } from './spans.ts';
 
@@ -29,4 +30,16 @@ export function createLogger(options: { level: string; name: string }): Logger {
 /** The log fields that identify a turn, under the names log queries use. */
 export function turnLogFields(turn: { tenantId: string; chatId: string; requestId: string; turnId: string }) {
   return { tenant_id: turn.tenantId, chat_id: turn.chatId, request_id: turn.requestId, turn_id: turn.turnId };
+}
+
+/**
+ * Sends the OpenTelemetry SDK's own diagnostics (a failed OTLP export, a bad OTEL_* value) to
+ * `logger` as JSON lines, warnings and errors only, instead of the SDK's plain console output.
+ */
+export function logOpenTelemetryDiagnostics(logger: Logger): void {
+  const child = logger.child({ component: 'opentelemetry' });
+  const line = (level: 'error' | 'warn' | 'info' | 'debug') => (message: string, ...args: unknown[]) =>
+    child[level]({ detail: args.map((arg) => (arg instanceof Error ? arg.message : String(arg))) }, message);
+  const diagLogger: DiagLogger = { error: line('error'), warn: line('warn'), info: line('info'), debug: line('debug'), verbose: line('debug') };
+  diag.setLogger(diagLogger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 }
