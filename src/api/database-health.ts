@@ -1,6 +1,7 @@
 import type { Logger } from '../telemetry/logger.ts';
 import type { HealthStatus, ServingStatus } from './health-service.ts';
 
+/** What `startDatabaseHealth` probes, whose status it sets, and how often. */
 export type DatabaseHealthOptions = {
   /** Resolves whether the database answered; never rejects (see `createDatabaseProbe`). */
   readonly probe: () => Promise<boolean>;

@@ -4,6 +4,7 @@ import type { ServiceMetrics } from '../telemetry/metrics.ts';
 import { inSpan, markFailed } from '../telemetry/spans.ts';
 import { failOrphanedTurns } from './fail-orphaned-turns.ts';
 
+/** The watchdog's database, logger and instruments, and its `ORPHAN_SCAN_INTERVAL` / `ORPHAN_TIMEOUT`. */
 export type OrphanWatchdogOptions = {
   readonly orm: MikroORM;
   readonly logger: Logger;
