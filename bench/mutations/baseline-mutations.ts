@@ -4,7 +4,7 @@ import { messageConstraints } from '../../src/db/entities/message.entity.ts';
 import { turnConstraints } from '../../src/db/entities/turn.entity.ts';
 import { type AuditEventCommon, outboxEventOf, turnDeleteEvent, turnReplacedEvent } from '../../src/domain/audit-events.ts';
 import { TurnError, chatNotFound } from '../../src/domain/errors.ts';
-import { baselineSql as sql, outboxLockParams } from './baseline-sql.ts';
+import { baselineSql as sql, enqueueParams } from './baseline-sql.ts';
 import type { SeededChat } from './seed-chats.ts';
 
 type Row = Record<string, unknown>;
@@ -82,12 +82,9 @@ async function guardLatestTurn(client: SqlClient, chat: SeededChat): Promise<{ c
   return { chatRow, target };
 }
 
-/** `enqueue`'s two statements: the per-chat advisory lock with NOTIFY, then the numbered insert. */
+/** `enqueue`'s one statement: number the event in its chat's outbox row, NOTIFY, insert. */
 async function enqueue(client: SqlClient, event: AuditEventCommon): Promise<void> {
-  const row = outboxEventOf(event);
-  await client.query(sql.lockChatOutboxAndNotify, outboxLockParams(row.chatId));
-  const payload = JSON.stringify(row.payload);
-  await client.query(sql.insertOutboxEvent, [row.eventId, row.eventType, row.tenantId, row.chatId, row.traceId ?? null, payload, row.chatId]);
+  await client.query(sql.enqueueOutboxEvent, enqueueParams(outboxEventOf(event)));
 }
 
 /** `runInTransaction` for `pg`, the baseline: one pooled connection, `$n` parameters. */

@@ -1,4 +1,4 @@
-import { OUTBOX_CHAT_LOCK_KEY, OUTBOX_NOTIFY_CHANNEL } from '../../src/outbox/outbox-schema.ts';
+import { OUTBOX_NOTIFY_CHANNEL } from '../../src/outbox/outbox-schema.ts';
 
 /**
  * The statements the ORM path sends for Delete and Retry (captured from MikroORM 7.2.1 with a query
@@ -26,14 +26,19 @@ export const baselineSql = {
                       values ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $10, $11)
                       returning web_search_enabled, reserved_tokens, quota_settled`,
   bumpChatUpdatedAt: `update chats set updated_at = $1 where id = $2 and tenant_id = $3`,
-  lockChatOutboxAndNotify: `select pg_advisory_xact_lock($1, hashtext($2)), pg_notify($3, '')`,
-  insertOutboxEvent: `insert into outbox (event_id, event_type, tenant_id, chat_id, chat_seq, trace_id, payload)
-                      select $1, $2, $3, $4::uuid, coalesce(max(chat_seq), 0) + 1, $5, $6::jsonb from outbox where chat_id = $7::uuid`,
+  enqueueOutboxEvent: `with numbered as (
+                         insert into outbox_chats as c (chat_id, last_seq, published_seq, ready_at) values ($1::uuid, 1, 0, now())
+                         on conflict (chat_id) do update set last_seq = c.last_seq + 1,
+                           ready_at = case when c.published_seq = c.last_seq then now() else c.ready_at end
+                         returning c.last_seq
+                       ), notified as (select pg_notify($2, ''))
+                       insert into outbox (event_id, event_type, tenant_id, chat_id, chat_seq, trace_id, payload)
+                       select $3, $4, $5, $6::uuid, numbered.last_seq, $7, $8::jsonb from numbered, notified`,
 } as const;
 
-/** Parameters of `lockChatOutboxAndNotify` for a chat: the same lock key and channel as `enqueue`. */
-export function outboxLockParams(chatId: string): unknown[] {
-  return [OUTBOX_CHAT_LOCK_KEY, chatId, OUTBOX_NOTIFY_CHANNEL];
+/** Parameters of `enqueueOutboxEvent` for an event's outbox row: the same channel as `enqueue`. */
+export function enqueueParams(row: { chatId: string; eventId: string; eventType: string; tenantId: string; traceId?: string | undefined; payload: unknown }): unknown[] {
+  return [row.chatId, OUTBOX_NOTIFY_CHANNEL, row.eventId, row.eventType, row.tenantId, row.chatId, row.traceId ?? null, JSON.stringify(row.payload)];
 }
 
 type StatementName = keyof typeof baselineSql | 'begin' | 'commit';
@@ -41,10 +46,10 @@ type StatementName = keyof typeof baselineSql | 'begin' | 'commit';
 /** The order in which the baseline sends its statements, per mutation (all checks passing). */
 export const baselineSequences = {
   delete: ['begin', 'setLockTimeout', 'lockChatForUpdate', 'findTurnByRequestId', 'lockLatestLiveTurn', 'softDeleteTurn', 'softDeleteMessagesOfRequest',
-    'lockChatOutboxAndNotify', 'insertOutboxEvent', 'commit'],
+    'enqueueOutboxEvent', 'commit'],
   retry: ['begin', 'setLockTimeout', 'lockChatForUpdate', 'findTurnByRequestId', 'lockLatestLiveTurn', 'findLiveUserMessage', 'findAttachmentLinks',
     'softDeleteTurn', 'softDeleteMessagesOfRequest', 'findNewestLiveMessage', 'insertMessage', 'insertRunningTurn', 'bumpChatUpdatedAt',
-    'lockChatOutboxAndNotify', 'insertOutboxEvent', 'commit'],
+    'enqueueOutboxEvent', 'commit'],
 } as const satisfies Record<string, readonly StatementName[]>;
 
 /** The text of a statement of {@link baselineSequences}. */

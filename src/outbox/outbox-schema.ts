@@ -9,7 +9,7 @@ export const OUTBOX_TABLE = 'outbox';
 
 /** Column names of {@link OUTBOX_TABLE}, keyed by the camelCase property names of the outbox entity. */
 export const outboxColumns = {
-  /** `bigint generated always as identity`: the relay's scan cursor; grows with insertion order. */
+  /** `bigint generated always as identity`: grows with insertion order; the relay settles rows by it. */
   id: 'id',
   /** UUID made by the service; the consumer's dedupe key, sent as the `event-id` header. */
   eventId: 'event_id',
@@ -17,8 +17,9 @@ export const outboxColumns = {
   /** The Kafka record key, so every event of one chat lands in one partition. */
   chatId: 'chat_id',
   /**
-   * 1, 2, 3, … per chat, assigned by `enqueue` under a per-chat transaction lock: within a chat,
-   * sequence order is commit order with no gaps. The relay publishes a chat strictly in this order.
+   * 1, 2, 3, … per chat, taken by `enqueue` from the chat's row in {@link OUTBOX_CHATS_TABLE},
+   * whose row lock it holds until commit: within a chat, sequence order is commit order with no
+   * gaps. The relay publishes a chat strictly in this order.
    */
   chatSeq: 'chat_seq',
   eventType: 'event_type',
@@ -29,13 +30,10 @@ export const outboxColumns = {
   createdAt: 'created_at',
   /** Set once Kafka acknowledged the record; retention deletes by this time, never by `created_at`. */
   publishedAt: 'published_at',
+  /** Failed publish attempts of this event. */
   attempts: 'attempts',
-  /** Earliest time of the next publish attempt (exponential backoff with jitter after failures). */
+  /** After a failed attempt: when the next one is due (exponential backoff with jitter). */
   nextAttemptAt: 'next_attempt_at',
-  /** While set, one relay instance holds the row's chat; an expired lease is reclaimed. */
-  lockedUntil: 'locked_until',
-  /** The relay instance holding the lease, for logs and for settling only its own claims. */
-  lockedBy: 'locked_by',
   lastError: 'last_error',
   /**
    * Set when Kafka refused the event permanently `RELAY_MAX_ATTEMPTS` times. A dead letter is kept
@@ -49,11 +47,11 @@ export const outboxColumns = {
 /** Index over the rows still waiting to be published (neither published nor dead-lettered). */
 export const OUTBOX_PENDING_INDEX = 'outbox_pending_idx';
 
-/** Unique `(chat_id, chat_seq)`: a second event with the same place in its chat is refused. */
+/**
+ * Unique `(chat_id, chat_seq)`: a second event with the same place in its chat is refused, and the
+ * relay reads a chat's next events (`chat_seq` after the published ones) through it.
+ */
 export const OUTBOX_CHAT_SEQ_UNIQUE = 'outbox_chat_id_chat_seq_unique';
-
-/** `(chat_id, chat_seq)` of the rows that still hold their chat back (not published, not discarded). */
-export const OUTBOX_UNFINISHED_INDEX = 'outbox_unfinished_idx';
 
 /** `published_at` of published rows, for retention. */
 export const OUTBOX_PUBLISHED_INDEX = 'outbox_published_idx';
@@ -68,11 +66,39 @@ export const OUTBOX_DEAD_LETTERS_INDEX = 'outbox_dead_letters_idx';
 export const OUTBOX_NOTIFY_CHANNEL = 'mini_chat_outbox';
 
 /**
- * First key of the per-chat transaction advisory lock `pg_advisory_xact_lock(key, hashtext(chat_id))`
- * that `enqueue` takes before assigning `chat_seq`. The two-key form never collides with
- * single-`bigint` advisory locks taken elsewhere.
+ * One row per chat that ever had an event: the chat's publishing state. `enqueue` upserts it (the
+ * row lock orders the chat's transactions); the relay claims, leases, backs off and advances
+ * chats here, so a claim costs a few index probes however large the backlog.
  */
-export const OUTBOX_CHAT_LOCK_KEY = 0x6f757462; // 'outb'
+export const OUTBOX_CHATS_TABLE = 'outbox_chats';
+
+/** Column names of {@link OUTBOX_CHATS_TABLE}. */
+export const outboxChatColumns = {
+  chatId: 'chat_id',
+  /** `chat_seq` of the chat's newest event. */
+  lastSeq: 'last_seq',
+  /**
+   * Every event up to this `chat_seq` is published (or discarded); the chat has work while it is
+   * below `last_seq`, and its next event is `published_seq + 1`.
+   */
+  publishedSeq: 'published_seq',
+  /**
+   * When the chat may be claimed next: when its first waiting event came, after a claim the time
+   * it was settled (so busy chats take turns), after a failure the end of the backoff, and
+   * `infinity` while its next event is a dead letter.
+   */
+  readyAt: 'ready_at',
+  /** While set, one relay instance holds the chat; an expired lease is reclaimed. */
+  lockedUntil: 'locked_until',
+  /** The relay instance holding the lease. */
+  lockedBy: 'locked_by',
+} as const;
+
+/** Index of the chats a relay may claim now: with work, not leased, by `ready_at`. */
+export const OUTBOX_CHATS_READY_INDEX = 'outbox_chats_ready_idx';
+
+/** Index of the leased chats, for reclaiming expired leases. */
+export const OUTBOX_CHATS_LEASED_INDEX = 'outbox_chats_leased_idx';
 
 /** Topic used when `AUDIT_TOPIC` is not set. */
 export const DEFAULT_AUDIT_TOPIC = 'mini-chat.audit';

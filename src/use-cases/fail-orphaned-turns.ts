@@ -24,7 +24,9 @@ export async function failOrphanedTurns(orm: MikroORM, options: { orphanTimeoutM
   return runInTransaction(orm.em, async (tx) => {
     const turns = await lockOrphanedTurns(tx, { olderThanMs: options.orphanTimeoutMs, limit: scanBatchSize });
     let failed = 0;
-    for (const turn of turns) {
+    // enqueue locks each chat's outbox row until commit: several chats in ascending id order, as
+    // the relay does, so this transaction and a relay settling a batch never deadlock
+    for (const turn of turns.sort((a, b) => (a.chatId < b.chatId ? -1 : a.chatId > b.chatId ? 1 : 0))) {
       const isWinner = await finalizeTurnIfRunning(tx, { tenantId: turn.tenantId, turnId: turn.id }, {
         state: 'failed',
         errorCode: 'orphan_timeout',

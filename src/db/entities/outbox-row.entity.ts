@@ -5,7 +5,6 @@ import {
   OUTBOX_PENDING_INDEX,
   OUTBOX_PUBLISHED_INDEX,
   OUTBOX_TABLE,
-  OUTBOX_UNFINISHED_INDEX,
   outboxColumns as column,
 } from '../../outbox/outbox-schema.ts';
 import { timestampColumn } from './timestamp-column.ts';
@@ -32,8 +31,6 @@ export const OutboxRowSchema = defineEntity({
     publishedAt: timestampColumn().nullable().fieldName(column.publishedAt),
     attempts: p.integer().default(0).fieldName(column.attempts),
     nextAttemptAt: timestampColumn().defaultRaw('now()').fieldName(column.nextAttemptAt),
-    lockedUntil: timestampColumn().nullable().fieldName(column.lockedUntil),
-    lockedBy: p.text().nullable().fieldName(column.lockedBy),
     lastError: p.text().nullable().fieldName(column.lastError),
     deadLetteredAt: timestampColumn().nullable().fieldName(column.deadLetteredAt),
     discardedAt: timestampColumn().nullable().fieldName(column.discardedAt),
@@ -41,16 +38,10 @@ export const OutboxRowSchema = defineEntity({
   uniques: [{ name: OUTBOX_CHAT_SEQ_UNIQUE, properties: ['chatId', 'chatSeq'] }],
   indexes: [
     {
-      // The relay's scan for the heads of chats, oldest first.
+      // The waiting events, for the backlog gauges.
       name: OUTBOX_PENDING_INDEX,
       properties: ['id'],
       where: `${column.publishedAt} is null and ${column.deadLetteredAt} is null`,
-    },
-    {
-      // "Is there an earlier event of this chat still to publish?": one probe, however long the chat's history.
-      name: OUTBOX_UNFINISHED_INDEX,
-      properties: ['chatId', 'chatSeq'],
-      where: `${column.publishedAt} is null and ${column.discardedAt} is null`,
     },
     { name: OUTBOX_PUBLISHED_INDEX, properties: ['publishedAt'], where: `${column.publishedAt} is not null` },
     { name: OUTBOX_DEAD_LETTERS_INDEX, properties: ['id'], where: `${column.deadLetteredAt} is not null` },

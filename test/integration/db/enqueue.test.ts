@@ -133,7 +133,7 @@ describe('enqueue', () => {
     });
     await firstEnqueued;
     const secondTx = runInTransaction(database.orm.em, (tx) => enqueue(tx, second));
-    await eventually(async () => expect(await advisoryLockWaiters()).toBe(1), { timeoutMs: 10_000 });
+    await eventually(async () => expect(await lockWaiters()).toBe(1), { timeoutMs: 10_000 });
     releaseFirst();
     await Promise.all([firstTx, secondTx]);
 
@@ -179,9 +179,9 @@ async function chatSeqsOf(chatId: string): Promise<number[]> {
   return rows.map((row) => row.chat_seq);
 }
 
-async function advisoryLockWaiters(): Promise<number> {
+async function lockWaiters(): Promise<number> {
   const rows = await database.orm.em.fork().execute<Array<{ n: number }>>(
-    `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
+    `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
   );
   return rows[0]!.n;
 }
