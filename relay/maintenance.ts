@@ -38,8 +38,8 @@ export function startMaintenance(options: MaintenanceOptions): { stop(): Promise
   const runRound = async () => {
     await options.publisher.ensureConnected().catch((error: unknown) => logger.warn({ err: error }, 'Kafka is not reachable; retrying'));
     try {
-      for (const { instanceId, events } of await reclaimExpiredLeases(db)) {
-        logger.warn({ previousOwner: instanceId, events }, 'reclaimed expired leases of a relay instance (stopped or stalled); its events are published again');
+      for (const { instanceId, chats } of await reclaimExpiredLeases(db)) {
+        logger.warn({ previousOwner: instanceId, chats }, 'reclaimed expired leases of a relay instance (stopped or stalled); their events are published again');
       }
       for (let n = 0; n < retentionBatchesPerRound; n += 1) {
         const deleted = await deleteExpiredEvents(db, { retentionMs: options.retentionMs, limit: retentionBatchRows });

@@ -1,18 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
 import { describeError, publishBatch, type PublishOutcome } from './kafka/publish-batch.ts';
 import type { KafkaPublisher } from './kafka/kafka-publisher.ts';
 import type { Logger } from './logger.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { claimBatch, type ClaimedEvent } from './sql/claim-batch.ts';
-import type { DatabaseClient } from './sql/database-client.ts';
 import { markPublished } from './sql/mark-published.ts';
-import { releaseLeases } from './sql/release-leases.ts';
 import { scheduleRetry } from './sql/schedule-retry.ts';
+import { inTransaction } from './sql/transaction.ts';
 import type { WakeUp } from './wake-up.ts';
 
 /** Options of {@link startRelayLoop}. */
 export type RelayLoopOptions = {
-  readonly db: DatabaseClient;
+  readonly db: pg.Pool;
   readonly publisher: KafkaPublisher;
   readonly wakeUp: WakeUp;
   readonly metrics: RelayMetrics;
@@ -66,11 +66,22 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
     }
   };
 
+  // Failures first, in one transaction with the rest: they are fenced by our lease, which
+  // marking published releases; and no other instance may see the chat free in between.
   const settle = async (outcome: PublishOutcome) => {
     const { instanceId, maxAttempts } = options;
-    await withDatabaseRetry('marking published', () => markPublished(db, outcome.published.map((event) => event.id)));
-    const retried = await withDatabaseRetry('scheduling a retry', () => scheduleRetry(db, { instanceId, maxAttempts, failures: outcome.failures }));
-    await withDatabaseRetry('releasing leases', () => releaseLeases(db, { instanceId, ids: outcome.unsent.map((event) => event.id) }));
+    const published = { instanceId, ids: outcome.published.map((event) => event.id) };
+    if (outcome.failures.length === 0) {
+      await withDatabaseRetry('marking published', () => markPublished(db, published));
+      return;
+    }
+    const retried = await withDatabaseRetry('recording a failed attempt', () =>
+      inTransaction(db, async (client) => {
+        const rows = await scheduleRetry(client, { instanceId, maxAttempts, failures: outcome.failures });
+        await markPublished(client, published);
+        return rows;
+      }),
+    );
     for (const row of retried.filter((row) => row.isDeadLettered)) {
       const failure = outcome.failures.find((candidate) => candidate.id === row.id);
       logger.error({ outboxId: row.id, eventId: failure?.event.eventId, chatId: failure?.event.chatId, attempts: row.attempts, error: failure?.error }, 'event dead-lettered; its chat waits for `dead-letters replay` or `discard`');
@@ -96,10 +107,12 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
   const run = async () => {
     const inFlight = new Set<Promise<void>>();
     let claimFailures = 0;
+    let maxChats = options.batchSize;
     while (!stopping.signal.aborted) {
       let events: ClaimedEvent[];
       try {
-        events = await claimBatch(db, options);
+        events = await claimBatch(db, { ...options, maxChats });
+        maxChats = chatsToLookAt(events, options.batchSize);
         isDatabaseUp = true;
         claimFailures = 0;
       } catch (error) {
@@ -134,4 +147,13 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
       await running;
     },
   };
+}
+
+// How many chats the next claim locks: enough for a full batch at the last claim's events per
+// chat, with room to spare. A backlog of long chats then locks a few chat rows per claim, not
+// `batchSize` of them; chats with one event each get the full `batchSize`.
+function chatsToLookAt(events: readonly ClaimedEvent[], batchSize: number): number {
+  const chats = new Set(events.map((event) => event.chatId)).size;
+  if (chats === 0) return batchSize;
+  return Math.min(batchSize, Math.max(8, Math.ceil((2 * batchSize * chats) / events.length)));
 }

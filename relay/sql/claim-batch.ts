@@ -1,4 +1,4 @@
-import { OUTBOX_TABLE, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
+import { OUTBOX_CHATS_TABLE, OUTBOX_TABLE, outboxChatColumns as ch, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
 import type { DatabaseClient } from './database-client.ts';
 
 /** One claimed outbox row, as the relay publishes it. */
@@ -16,68 +16,65 @@ export type ClaimedEvent = {
 };
 
 /**
- * The claim, one statement. A chat's *head* is its unfinished event (neither published nor
- * discarded) with the lowest `chat_seq`. `heads` takes the oldest heads that are free to publish:
- * not dead-lettered, not backing off, not leased. `for update skip locked` on the head row is the
- * per-chat mutex between relay instances claiming at the same moment; a head that another
- * instance leased and committed meanwhile is re-checked on its newest version and dropped. Each
- * head then brings the events queued behind it in `chat_seq` order, and the first `$2` rows in
- * (head age, chat_seq) order get the lease. Invariant kept by every statement of the relay:
- * leased rows of a chat are a prefix starting at its head, so a free head means a free chat.
- * Events never skip: a late commit always gets a higher `chat_seq` than every committed event of
- * its chat (see `enqueue`) and waits behind any of them still unpublished.
+ * The claim, one statement. `ready`: up to `$3` chats with work (`published_seq < last_seq`), not
+ * leased, whose `ready_at` has come, longest-ready first, through `outbox_chats_ready_idx`;
+ * `for update skip locked` makes each chat row a mutex between relay instances claiming at the
+ * same moment (a chat another instance leased meanwhile is re-checked on its newest version and
+ * dropped) and skips chats whose enqueueing transaction is still open. `picked`: each chat's next
+ * events, `chat_seq` after `published_seq`, in order, through the `(chat_id, chat_seq)` index;
+ * the first `$2` in (chat, chat_seq) order. `leased`: only the chats that got events are leased.
+ * Events never skip: a later commit always has a higher `chat_seq` (see `enqueue`), and a chat
+ * only moves on once all its events up to `published_seq` are published. The cost is a few index
+ * probes per chat, whatever the size of the backlog.
  */
 const claimBatchSql = `
-with heads as (
-  select o.${c.id}, o.${c.chatId}, o.${c.chatSeq}
-    from ${OUTBOX_TABLE} o
-   where o.${c.publishedAt} is null and o.${c.deadLetteredAt} is null
-     and o.${c.lockedUntil} is null
-     and o.${c.nextAttemptAt} <= now()
-     and not exists (
-       select 1 from ${OUTBOX_TABLE} earlier
-        where earlier.${c.chatId} = o.${c.chatId} and earlier.${c.chatSeq} < o.${c.chatSeq}
-          and earlier.${c.publishedAt} is null and earlier.${c.discardedAt} is null)
-   order by o.${c.id}
-   limit $2
-   for update of o skip locked
+with ready as (
+  select ${ch.chatId}, ${ch.publishedSeq}, ${ch.readyAt}
+    from ${OUTBOX_CHATS_TABLE}
+   where ${ch.publishedSeq} < ${ch.lastSeq} and ${ch.lockedUntil} is null and ${ch.readyAt} <= now()
+   order by ${ch.readyAt}
+   limit $3
+   for update skip locked
 ),
 picked as (
-  select run.${c.id}, head.${c.id} as head_id, run.${c.chatSeq}
-    from (select * from heads order by ${c.id}) head
+  select next.*, ready.${ch.readyAt} as chat_ready_at
+    from ready
    cross join lateral (
-     select r.${c.id}, r.${c.chatSeq} from ${OUTBOX_TABLE} r
-      where r.${c.chatId} = head.${c.chatId} and r.${c.chatSeq} >= head.${c.chatSeq}
-        and r.${c.publishedAt} is null and r.${c.discardedAt} is null
-      order by r.${c.chatSeq}
-      limit $2) run
-   order by head.${c.id}, run.${c.chatSeq}
+     select e.${c.id}, e.${c.eventId}, e.${c.eventType}, e.${c.tenantId}, e.${c.chatId}, e.${c.chatSeq},
+            e.${c.traceId}, e.${c.payload}::text as payload, e.${c.createdAt}
+       from ${OUTBOX_TABLE} e
+      where e.${c.chatId} = ready.${ch.chatId} and e.${c.chatSeq} > ready.${ch.publishedSeq}
+      order by e.${c.chatSeq}
+      limit $2) next
+   order by ready.${ch.readyAt}, ready.${ch.chatId}, next.${c.chatSeq}
    limit $2
+),
+leased as (
+  update ${OUTBOX_CHATS_TABLE}
+     set ${ch.lockedUntil} = now() + $4 * interval '1 millisecond', ${ch.lockedBy} = $1
+   where ${ch.chatId} in (select ${c.chatId} from picked)
 )
-update ${OUTBOX_TABLE} o
-   set ${c.lockedUntil} = now() + $3 * interval '1 millisecond', ${c.lockedBy} = $1
+select ${c.id} as id, ${c.eventId} as "eventId", ${c.eventType} as "eventType", ${c.tenantId} as "tenantId",
+       ${c.chatId} as "chatId", ${c.chatSeq} as "chatSeq", ${c.traceId} as "traceId", payload, ${c.createdAt} as "createdAt"
   from picked
- where o.${c.id} = picked.${c.id}
-returning picked.head_id, o.${c.id} as id, o.${c.eventId} as "eventId", o.${c.eventType} as "eventType",
-          o.${c.tenantId} as "tenantId", o.${c.chatId} as "chatId", o.${c.chatSeq} as "chatSeq",
-          o.${c.traceId} as "traceId", o.${c.payload}::text as payload, o.${c.createdAt} as "createdAt"`;
+ order by chat_ready_at, ${c.chatId}, ${c.chatSeq}`;
 
-type ClaimedRow = ClaimedEvent & { head_id: string };
+/** Options of {@link claimBatch}. */
+export type ClaimOptions = {
+  readonly instanceId: string;
+  /** Most events in the batch. */
+  readonly batchSize: number;
+  /** Most chats looked at (each brings its waiting events, in order, until the batch is full). */
+  readonly maxChats: number;
+  readonly leaseMs: number;
+};
 
 /**
- * Leases up to `batchSize` events to `instanceId` for `leaseMs` and returns them in publish
- * order: chats oldest head first, each chat in `chat_seq` order. Only this instance publishes the
- * returned chats until it settles them (or the lease expires and is reclaimed).
+ * Leases the chats of up to `batchSize` events to `instanceId` for `leaseMs` and returns the
+ * events in publish order: chats longest-ready first, each in `chat_seq` order. Only this
+ * instance publishes these chats until it settles them (or the lease expires and is reclaimed).
  */
-export async function claimBatch(
-  db: DatabaseClient,
-  options: { instanceId: string; batchSize: number; leaseMs: number },
-): Promise<ClaimedEvent[]> {
-  const { rows } = await db.query<ClaimedRow>(claimBatchSql, [options.instanceId, options.batchSize, options.leaseMs]);
-  rows.sort((a, b) => compareIds(a.head_id, b.head_id) || a.chatSeq - b.chatSeq);
-  return rows.map(({ head_id: _headId, ...event }) => event);
-}
-
-function compareIds(a: string, b: string): number {
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+export async function claimBatch(db: DatabaseClient, options: ClaimOptions): Promise<ClaimedEvent[]> {
+  const { rows } = await db.query<ClaimedEvent>(claimBatchSql, [options.instanceId, options.batchSize, options.maxChats, options.leaseMs]);
+  return rows;
 }

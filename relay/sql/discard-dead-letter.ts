@@ -1,15 +1,20 @@
-import { OUTBOX_NOTIFY_CHANNEL, OUTBOX_TABLE, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
+import { OUTBOX_CHATS_TABLE, OUTBOX_NOTIFY_CHANNEL, OUTBOX_TABLE, outboxChatColumns as ch, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
 import type { DatabaseClient } from './database-client.ts';
 
 // The row stays (dead_lettered_at and discarded_at both set) as the record that an audit event
 // was deliberately never published; retention deletes it `RELAY_RETENTION` after the discard.
+// A dead letter is always its chat's next event, so the chat moves past it and is ready at once.
 const discardDeadLetterSql = `
 with discarded as (
   update ${OUTBOX_TABLE}
      set ${c.discardedAt} = now()
    where ${c.deadLetteredAt} is not null and ${c.discardedAt} is null
      and (${c.id}::text = $1 or ${c.eventId}::text = $1)
-  returning ${c.id}
+  returning ${c.id}, ${c.chatId}, ${c.chatSeq}
+), resumed as (
+  update ${OUTBOX_CHATS_TABLE} chat
+     set ${ch.publishedSeq} = greatest(chat.${ch.publishedSeq}, discarded.${c.chatSeq}), ${ch.readyAt} = now()
+    from discarded where chat.${ch.chatId} = discarded.${c.chatId}
 )
 select discarded.${c.id} as id, pg_notify($2, '') from discarded`;
 

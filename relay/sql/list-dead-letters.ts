@@ -1,4 +1,4 @@
-import { OUTBOX_TABLE, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
+import { OUTBOX_CHATS_TABLE, OUTBOX_TABLE, outboxChatColumns as ch, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
 import type { DatabaseClient } from './database-client.ts';
 
 /** A dead letter as the CLI shows it. */
@@ -22,10 +22,9 @@ const listDeadLettersSql = `
 select o.${c.id} as id, o.${c.eventId} as "eventId", o.${c.eventType} as "eventType", o.${c.tenantId} as "tenantId",
        o.${c.chatId} as "chatId", o.${c.chatSeq} as "chatSeq", o.${c.attempts} as attempts, o.${c.lastError} as "lastError",
        octet_length(o.${c.payload}::text) as "payloadBytes", o.${c.createdAt} as "createdAt", o.${c.deadLetteredAt} as "deadLetteredAt",
-       (select count(*)::int from ${OUTBOX_TABLE} later
-         where later.${c.chatId} = o.${c.chatId} and later.${c.chatSeq} > o.${c.chatSeq}
-           and later.${c.publishedAt} is null and later.${c.discardedAt} is null) as "eventsHeldBack"
+       chat.${ch.lastSeq} - o.${c.chatSeq} as "eventsHeldBack"
   from ${OUTBOX_TABLE} o
+  join ${OUTBOX_CHATS_TABLE} chat on chat.${ch.chatId} = o.${c.chatId}
  where o.${c.deadLetteredAt} is not null and o.${c.discardedAt} is null
  order by o.${c.id}`;
 

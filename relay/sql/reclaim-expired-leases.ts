@@ -1,27 +1,26 @@
-import { OUTBOX_TABLE, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
+import { OUTBOX_CHATS_TABLE, outboxChatColumns as ch } from '../../src/outbox/outbox-schema.ts';
 import type { DatabaseClient } from './database-client.ts';
 
-// Scans the waiting rows (outbox_pending_idx); run every few seconds, not per claim. A whole
-// claim shares one `locked_until`, so a chat's leased prefix expires, and is freed, at once.
+// Through outbox_chats_leased_idx (only leased chats are in it); run every few seconds.
 const reclaimExpiredLeasesSql = `
 with expired as (
-  select ${c.id}, ${c.lockedBy} from ${OUTBOX_TABLE}
-   where ${c.publishedAt} is null and ${c.deadLetteredAt} is null and ${c.lockedUntil} < now()
+  select ${ch.chatId}, ${ch.lockedBy} from ${OUTBOX_CHATS_TABLE}
+   where ${ch.lockedUntil} < now()
      for update skip locked
 ), freed as (
-  update ${OUTBOX_TABLE} o
-     set ${c.lockedUntil} = null, ${c.lockedBy} = null
-    from expired where o.${c.id} = expired.${c.id}
-  returning expired.${c.lockedBy} as previous_owner
+  update ${OUTBOX_CHATS_TABLE} chat
+     set ${ch.lockedUntil} = null, ${ch.lockedBy} = null
+    from expired where chat.${ch.chatId} = expired.${ch.chatId}
+  returning expired.${ch.lockedBy} as previous_owner
 )
-select previous_owner as "instanceId", count(*)::int as events from freed group by previous_owner`;
+select previous_owner as "instanceId", count(*)::int as chats from freed group by previous_owner`;
 
 /**
- * Frees the leases of relay instances that stopped settling their claims in time (killed,
- * partitioned, stalled): their chats can be claimed again, and their unacknowledged events are
- * published again (at-least-once, same `event-id`). Returns the events freed per former owner.
+ * Frees the chats of relay instances that stopped settling their claims in time (killed,
+ * partitioned, stalled): they can be claimed again, and their unacknowledged events are published
+ * again (at-least-once, same `event-id`). Returns the chats freed per former owner.
  */
-export async function reclaimExpiredLeases(db: DatabaseClient): Promise<Array<{ instanceId: string; events: number }>> {
-  const { rows } = await db.query<{ instanceId: string; events: number }>(reclaimExpiredLeasesSql);
+export async function reclaimExpiredLeases(db: DatabaseClient): Promise<Array<{ instanceId: string; chats: number }>> {
+  const { rows } = await db.query<{ instanceId: string; chats: number }>(reclaimExpiredLeasesSql);
   return rows;
 }

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimBatch } from '../../../relay/sql/claim-batch.ts';
 import { markPublished } from '../../../relay/sql/mark-published.ts';
 import { reclaimExpiredLeases } from '../../../relay/sql/reclaim-expired-leases.ts';
-import { releaseLeases } from '../../../relay/sql/release-leases.ts';
 import { scheduleRetry } from '../../../relay/sql/schedule-retry.ts';
 import { anAuditEvent, enqueueInOneTransaction } from '../../support/outbox-events.ts';
 import { createRelayTestDatabase, type RelayTestDatabase } from '../../support/relay-database.ts';
@@ -20,14 +19,12 @@ afterAll(async () => {
 
 const leaseMs = 60_000;
 
-// Each test gets its own chats; claims in one test may see other tests' leftovers only through
-// chats they never assert on, so every claim is filtered to the test's chats.
+// Tests share the database: a claim may take chats of earlier tests, so each claim is filtered
+// to the test's own chats and gives the others back.
 async function claim(instanceId: string, chatIds: readonly string[], batchSize = 100) {
-  const events = await claimBatch(database.pool, { instanceId, batchSize, leaseMs });
-  const mine = events.filter((event) => chatIds.includes(event.chatId));
-  const others = events.filter((event) => !chatIds.includes(event.chatId)).map((event) => event.id);
-  await releaseLeases(database.pool, { instanceId, ids: others });
-  return mine;
+  const events = await claimBatch(database.pool, { instanceId, batchSize, maxChats: batchSize, leaseMs });
+  await database.rows(`update outbox_chats set locked_until = null, locked_by = null where locked_by = $1 and chat_id <> all($2::uuid[])`, [instanceId, chatIds]);
+  return events.filter((event) => chatIds.includes(event.chatId));
 }
 
 async function aChatWithEvents(count: number) {
@@ -38,7 +35,7 @@ async function aChatWithEvents(count: number) {
 }
 
 describe('claimBatch', () => {
-  it('claims the head of each chat with the events behind it, each chat in chat_seq order', async () => {
+  it('claims the next events of each ready chat, each chat in chat_seq order, the longest-ready chat first', async () => {
     const a = await aChatWithEvents(3);
     const b = await aChatWithEvents(2);
 
@@ -66,21 +63,33 @@ describe('claimBatch', () => {
     await enqueueInOneTransaction(database.orm, [late]);
     expect(await claim('relay-b', [a.chatId])).toEqual([]);
 
-    await markPublished(database.pool, first.map((event) => event.id));
+    await markPublished(database.pool, { instanceId: 'relay-a', ids: first.map((event) => event.id) });
 
     expect((await claim('relay-b', [a.chatId])).map((event) => [event.eventId, event.chatSeq])).toEqual([[late.eventId, 3]]);
   });
 
-  it('holds back a chat whose head is backing off, and only that chat', async () => {
+  it('claims no more than the batch size and continues the chat where the previous batch ended', async () => {
+    // earlier tests' chats would fill the small batches
+    await database.rows(`update outbox_chats set published_seq = last_seq`);
+    const a = await aChatWithEvents(5);
+    const first = await claim('relay-a', [a.chatId], 3);
+    await markPublished(database.pool, { instanceId: 'relay-a', ids: first.map((event) => event.id) });
+
+    const second = await claim('relay-a', [a.chatId], 3);
+
+    expect(first.map((event) => event.eventId)).toEqual(a.eventIds.slice(0, 3));
+    expect(second.map((event) => event.eventId)).toEqual(a.eventIds.slice(3));
+  });
+
+  it('holds back a chat whose next event is backing off, and only that chat', async () => {
     const a = await aChatWithEvents(2);
     const b = await aChatWithEvents(1);
-    const [head, behind] = await claim('relay-a', [a.chatId]);
+    const [head] = await claim('relay-a', [a.chatId]);
     await scheduleRetry(database.pool, { instanceId: 'relay-a', maxAttempts: 10, failures: [{ id: head!.id, error: 'broker down', isPermanent: false }] });
-    await releaseLeases(database.pool, { instanceId: 'relay-a', ids: [behind!.id] });
 
     expect((await claim('relay-a', [a.chatId, b.chatId])).map((event) => event.eventId)).toEqual(b.eventIds);
 
-    await database.rows(`update outbox set next_attempt_at = now() - interval '1 second' where id = $1`, [head!.id]);
+    await database.rows(`update outbox_chats set ready_at = now() - interval '1 second' where chat_id = $1`, [a.chatId]);
     expect((await claim('relay-a', [a.chatId])).map((event) => event.eventId)).toEqual(a.eventIds);
   });
 
@@ -89,11 +98,11 @@ describe('claimBatch', () => {
     const alive = await aChatWithEvents(1);
     await claim('relay-crashed', [crashed.chatId]);
     await claim('relay-alive', [alive.chatId]);
-    await database.rows(`update outbox set locked_until = now() - interval '1 second' where locked_by = 'relay-crashed'`);
+    await database.rows(`update outbox_chats set locked_until = now() - interval '1 second' where locked_by = 'relay-crashed'`);
 
     const reclaimed = await reclaimExpiredLeases(database.pool);
 
-    expect(reclaimed).toEqual([{ instanceId: 'relay-crashed', events: 2 }]);
+    expect(reclaimed).toEqual([{ instanceId: 'relay-crashed', chats: 1 }]);
     expect((await claim('relay-b', [crashed.chatId, alive.chatId])).map((event) => event.eventId)).toEqual(crashed.eventIds);
   });
 });

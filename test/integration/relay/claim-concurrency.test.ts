@@ -42,7 +42,7 @@ describe('claimBatch under concurrency', () => {
     const instances = Array.from({ length: instanceCount }, async (_, index) => {
       const instanceId = `relay-${index}`;
       for (;;) {
-        const events = await claimBatch(database.pool, { instanceId, batchSize: 23, leaseMs: 60_000 });
+        const events = await claimBatch(database.pool, { instanceId, batchSize: 23, maxChats: 5, leaseMs: 60_000 });
         if (events.length === 0) {
           if (isEnqueueDone && (await unpublishedCount()) === 0) return;
           await new Promise((resolve) => setImmediate(resolve));
@@ -56,7 +56,7 @@ describe('claimBatch under concurrency', () => {
         }
         for (const event of events) publishedOrder.get(event.chatId)?.push(event.eventId);
         await new Promise((resolve) => setImmediate(resolve));
-        await markPublished(database.pool, events.map((event) => event.id));
+        await markPublished(database.pool, { instanceId, ids: events.map((event) => event.id) });
         for (const chatId of chats) holderOf.delete(chatId);
       }
     });

@@ -29,6 +29,13 @@ async function stateOf(eventId: string) {
   return rows[0]!;
 }
 
+async function unpublished(events: ReadonlyArray<{ eventId: string }>): Promise<string[]> {
+  const rows = await database.rows<{ event_id: string }>(`select event_id from outbox where event_id = any($1::uuid[]) and published_at is null`, [
+    events.map((event) => event.eventId),
+  ]);
+  return rows.map((row) => row.event_id);
+}
+
 /** A chat whose second event is too large for Kafka, plus busy neighbouring chats. */
 async function aPoisonedChatAmongOthers() {
   const chatId = randomUUID();
@@ -51,6 +58,7 @@ describe('relay: an event Kafka refuses (poison)', () => {
     const chat = await aPoisonedChatAmongOthers();
 
     await eventually(async () => expect(await stateOf(chat.poison.eventId)).toMatchObject({ dead: true, attempts: 3 }), { timeoutMs: 30_000, intervalMs: 100 });
+    await eventually(async () => expect(await unpublished([chat.before, ...chat.others])).toEqual([]), { timeoutMs: 30_000, intervalMs: 100 });
     expect(await eventIdsIn(topic)).toEqual([chat.before, ...chat.others].map((event) => event.eventId).sort());
     expect(await stateOf(chat.poison.eventId)).toMatchObject({ published: false, last_error: expect.stringContaining('MESSAGE_TOO_LARGE') });
     expect(await stateOf(chat.after.eventId)).toMatchObject({ published: false, attempts: 0 });
