@@ -20,9 +20,10 @@ export type BenchService = {
 };
 
 /**
- * Starts `src/main.ts` against the bench database with the openai provider pointed at the stub,
- * logging warnings only. The port is read from the welcome line the service prints on stdout at
- * every log level.
+ * Starts `src/main.ts` the way `npm start` does (tracing bootstrap preloaded; spans are made but
+ * not exported, as no OTLP endpoint is set) against the bench database, with the openai provider
+ * pointed at the stub, logging warnings only. The port is read from the welcome line the service
+ * prints on stdout at every log level.
  */
 export async function startBenchService(options: {
   databaseUrl: string;
@@ -30,7 +31,7 @@ export async function startBenchService(options: {
   /** Extra node flags for the service, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes. */
   nodeArgs?: string[];
 }): Promise<BenchService> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'src/main.ts'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', './src/telemetry/tracing.ts', 'src/main.ts'], {
     cwd: projectRoot,
     env: {
       PATH: process.env['PATH'] ?? '',

@@ -42,11 +42,11 @@ export async function startCpuWindow(servicePid: number): Promise<{ end(): Promi
 
 /**
  * The mean over several windows, e.g. `service 0.80 busy / 0.10 waiting, 9.5 ms CPU per turn; bench
- * 0.20 / 0.05`, where "per turn" divides the service's CPU time by `turnsPerWindow`.
+ * 0.20 / 0.05`, where "per turn" divides the service's CPU time by `callsPerWindow`.
  */
-export function describeCpuWindows(windows: readonly CpuWindow[], turnsPerWindow: number): string {
+export function describeCpuWindows(windows: readonly CpuWindow[], callsPerWindow: number, call = 'turn'): string {
   const mean = (pick: (window: CpuWindow) => number) => windows.reduce((sum, window) => sum + pick(window), 0) / windows.length;
   const shares = (pick: (window: CpuWindow) => CpuShares) => `${mean((w) => pick(w).busy).toFixed(2)} busy / ${mean((w) => pick(w).waiting).toFixed(2)} waiting for CPU`;
-  const perTurnMs = mean((w) => w.service.cpuMs) / turnsPerWindow;
-  return `service ${shares((w) => w.service)}, ${perTurnMs.toFixed(1)} ms CPU per turn; bench ${shares((w) => w.bench)}`;
+  const perCallMs = mean((w) => w.service.cpuMs) / callsPerWindow;
+  return `service ${shares((w) => w.service)}, ${perCallMs.toFixed(1)} ms CPU per ${call}; bench ${shares((w) => w.bench)}`;
 }

@@ -28,6 +28,8 @@ export type TtftOverhead = {
   overlappedStarts: number;
   /** Per service round: how the service process and this one (stub + clients) used the CPU. */
   readonly serviceRoundCpu: CpuWindow[];
+  /** Per round, the same for creating the round's chats (one small transaction each): a yardstick for a turn's CPU. */
+  readonly createChatCpu: CpuWindow[];
 };
 
 /**
@@ -55,12 +57,15 @@ export async function measureTtftOverhead(
     arrivalSpreadMs: [],
     overlappedStarts: 0,
     serviceRoundCpu: [],
+    createChatCpu: [],
   };
   try {
     for (let round = 0; round < options.rounds; round += 1) {
       const direct = await Promise.all(clients.map(() => completeDirectTimed(env.direct)));
       collect(env, direct, result.directMs, result.failures);
+      const chatCpu = await startCpuWindow(env.service.pid);
       const chatIds = await Promise.all(clients.map((client) => openChat(client)));
+      result.createChatCpu.push(await chatCpu.end());
       const cpu = await startCpuWindow(env.service.pid);
       const served = await Promise.all(clients.map((client, index) => generateTimed(client, chatIds[index] ?? '')));
       result.serviceRoundCpu.push(await cpu.end());
