@@ -57,3 +57,28 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('architecture of the relay', () => {
+  const files = sourceFiles('relay');
+  const sharedModule = path.join('src', 'outbox', 'outbox-schema.ts');
+
+  it.each(files)('%s imports nothing of ours but the relay and src/outbox/outbox-schema.ts', (file) => {
+    const forbidden = localImports(file).filter((target) => !target.startsWith(`relay${path.sep}`) && target !== sharedModule);
+    expect(forbidden).toEqual([]);
+  });
+
+  it('uses pg and kafkajs directly, never MikroORM', () => {
+    const offenders = files.filter((file) => /from\s+['"]@mikro-orm\//.test(readFileSync(path.join(root, file), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('reads process.env only in relay/config.ts', () => {
+    const offenders = files.filter((file) => file !== path.join('relay', 'config.ts') && readFileSync(path.join(root, file), 'utf8').includes('process.env'));
+    expect(offenders).toEqual([]);
+  });
+
+  it('is imported by nothing in src/', () => {
+    const offenders = sourceFiles('src').filter((file) => localImports(file).some((target) => target.startsWith(`relay${path.sep}`)));
+    expect(offenders).toEqual([]);
+  });
+});
