@@ -9,11 +9,13 @@ import { createNodeHandler } from './api/node-handler.ts';
 import { interceptors, minichatServices, registerRoutes } from './api/routes.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { ensureDevSecret } from './config/dev-secret.ts';
+import { relayEnvironment } from './config/relay-environment.ts';
 import { createDatabaseProbe } from './db/database-probe.ts';
 import { startEmbeddedDatabase } from './db/embedded-database.ts';
 import { openOrm, runMigrations } from './db/orm.ts';
 import { createProvider } from './llm/create-provider.ts';
 import { loadModelCatalog } from './llm/model-catalog.ts';
+import { startRelayChild } from './relay-process.ts';
 import { createLogger, logOpenTelemetryDiagnostics, type Logger } from './telemetry/logger.ts';
 import { createServiceMetrics, startMetricsEndpoint } from './telemetry/metrics.ts';
 import { startOrphanWatchdog } from './use-cases/orphan-watchdog.ts';
@@ -68,6 +70,8 @@ async function main(): Promise<void> {
     logger,
     intervalMs: databaseProbeIntervalMs,
   });
+  // The outbox relay publishes the audit events to Kafka; it runs only where Kafka is configured.
+  const relay = config.kafkaBrokers ? startRelayChild({ env: relayEnvironment(database.databaseUrl), logger }) : undefined;
   logger.info({ port: server.port, database: config.databaseUrl ? 'external' : 'embedded' }, 'mini-chat listening');
   printWelcome({ port: server.port, dataDir: config.dataDir, hasOwnKey: hasOwnKey(config) });
 
@@ -84,6 +88,7 @@ async function main(): Promise<void> {
     shutdown.abort(new ConnectError('the server is shutting down; retry on another instance', Code.Unavailable));
     await closed;
     await watchdog.stop();
+    await relay?.stop();
     await metricsEndpoint.shutdown();
     await orm.close();
     await database.stop();
