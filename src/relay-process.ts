@@ -23,7 +23,8 @@ export function startRelayChild(options: { env: Record<string, string | undefine
   let restartTimer: NodeJS.Timeout | undefined;
 
   const start = () => {
-    const started = spawn(process.execPath, [relayMain], { env: options.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // as `npm run relay` runs it (the warning is kafkajs's, harmless: docs/kafka.md)
+    const started = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', relayMain], { env: options.env, stdio: ['ignore', 'inherit', 'inherit'] });
     child = started;
     options.logger.info({ pid: started.pid }, 'outbox relay started as a child process');
     started.once('exit', (code, signal) => {
