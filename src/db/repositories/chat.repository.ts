@@ -29,19 +29,24 @@ export async function findChatForOwner(em: EntityManager, owner: Owner, chatId: 
   return em.findOne(ChatSchema, { id: chatId, tenantId: owner.tenantId, userId: owner.userId, deletedAt: null });
 }
 
+/** What the mutation path needs of a locked chat: its ids and its model. */
+export type LockedChat = { readonly id: string; readonly tenantId: string; readonly model: string };
+
 /**
  * Waits for the chat row lock (`SELECT … FOR UPDATE`) and returns the owner's live chat as it is
  * now, or null (nothing locked) when it is missing, deleted or someone else's. Needs a transaction.
  * Lock order: chat before turn. Call it before loading relations: Postgres rejects `FOR UPDATE`
- * on the nullable side of an outer join.
+ * on the nullable side of an outer join. One raw statement, read as committed once locked; nothing
+ * enters the identity map.
  */
-export async function lockChatForUpdate(em: EntityManager, owner: Owner, chatId: string): Promise<Chat | null> {
-  return em.findOne(
-    ChatSchema,
-    { id: chatId, tenantId: owner.tenantId, userId: owner.userId, deletedAt: null },
-    // refresh: a chat already in the identity map must reflect the row as it is once locked
-    { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+export async function lockChatForUpdate(em: EntityManager, owner: Owner, chatId: string): Promise<LockedChat | null> {
+  const rows = await em.execute<LockedChat[]>(
+    `select id, tenant_id as "tenantId", model from chats
+      where id = ? and tenant_id = ? and user_id = ? and deleted_at is null
+      limit 1 for update`,
+    [chatId, owner.tenantId, owner.userId],
   );
+  return rows[0] ?? null;
 }
 
 /**
@@ -68,10 +73,9 @@ export async function listChatsForOwner(
   );
 }
 
-/** Marks the chat deleted at `now` (it vanishes from every owner-scoped read) and flushes. */
-export async function softDeleteChat(em: EntityManager, chat: Chat, now: Date): Promise<void> {
-  chat.deletedAt = now;
-  await em.flush();
+/** Marks the chat deleted at `now` (it vanishes from every owner-scoped read). */
+export async function softDeleteChat(em: EntityManager, chat: { id: string; tenantId: string }, now: Date): Promise<void> {
+  await em.nativeUpdate(ChatSchema, { id: chat.id, tenantId: chat.tenantId }, { deletedAt: now });
 }
 
 /**

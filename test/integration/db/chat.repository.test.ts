@@ -93,14 +93,14 @@ describe('lockChatForUpdate', () => {
 
   it('makes a second locker wait for the first transaction and then see what it committed', async () => {
     const owner = anOwner();
-    const chat = await insertChatRow(owner, { title: 'before' });
+    const chat = await insertChatRow(owner, { model: 'before' });
     const lockHeld = Promise.withResolvers<void>();
     const release = Promise.withResolvers<void>();
     const first = runInTransaction(database.orm.em, async (tx) => {
       const locked = await lockChatForUpdate(tx, owner, chat.id);
       lockHeld.resolve();
       await release.promise;
-      if (locked) locked.title = 'renamed by the first';
+      if (locked) await tx.nativeUpdate(ChatSchema, { id: locked.id, tenantId: locked.tenantId }, { model: 'changed by the first' });
     });
     await lockHeld.promise;
 
@@ -109,20 +109,20 @@ describe('lockChatForUpdate', () => {
     release.resolve();
     await first;
 
-    expect((await second)?.title).toBe('renamed by the first');
+    expect((await second)?.model).toBe('changed by the first');
   });
 
   it('returns the row as committed, not a stale copy already loaded in the same transaction', async () => {
     const owner = anOwner();
-    const chat = await insertChatRow(owner, { title: 'before' });
+    const chat = await insertChatRow(owner, { model: 'before' });
 
     const locked = await runInTransaction(database.orm.em, async (tx) => {
       await findChatForOwner(tx, owner, chat.id);
-      await freshEm().nativeUpdate(ChatSchema, { id: chat.id }, { title: 'after' });
+      await freshEm().nativeUpdate(ChatSchema, { id: chat.id }, { model: 'after' });
       return lockChatForUpdate(tx, owner, chat.id);
     });
 
-    expect(locked?.title).toBe('after');
+    expect(locked?.model).toBe('after');
   });
 });
 
