@@ -4,7 +4,7 @@ import { messageConstraints } from '../db/entities/message.entity.ts';
 import { turnConstraints } from '../db/entities/turn.entity.ts';
 import { findLinkableAttachmentIds } from '../db/repositories/attachment.repository.ts';
 import { lockChatForUpdate } from '../db/repositories/chat.repository.ts';
-import { findTurnByRequestId, hasRunningTurn } from '../db/repositories/turn.repository.ts';
+import { findTurnSummaryByRequestId, hasRunningTurn } from '../db/repositories/turn.repository.ts';
 import { runInTransaction } from '../db/transaction.ts';
 import { TurnError, chatNotFound } from '../domain/errors.ts';
 import type { CatalogModel } from '../llm/model-catalog.ts';
@@ -45,7 +45,7 @@ async function startTurnInTransaction(tx: EntityManager, command: StartTurnComma
   const chat = await lockChatForUpdate(tx, owner, command.chatId);
   if (!chat) throw chatNotFound(command.chatId);
   // Checked again under the lock: a concurrent Generate with the same request id may have committed.
-  if (await findTurnByRequestId(tx, { ...scope, requestId: command.requestId })) throw requestIdConflict(command);
+  if (await findTurnSummaryByRequestId(tx, { ...scope, requestId: command.requestId })) throw requestIdConflict(command);
   if (await hasRunningTurn(tx, scope)) throw generationInProgress(command);
 
   const linkable = await findLinkableAttachmentIds(tx, { ...scope, uploadedBy: owner.userId }, command.attachmentIds);

@@ -70,14 +70,28 @@ export type NewMessage = {
 };
 
 /**
- * Inserts a live message and flushes. A second live message of the same role for the request
- * fails with a unique violation of `messageConstraints.oneLivePerRole`.
+ * Inserts a live message (one INSERT, no flush). A second live message of the same role for the
+ * request fails with a unique violation of `messageConstraints.oneLivePerRole`.
  */
-export async function insertMessage(em: EntityManager, message: NewMessage): Promise<Message> {
-  const { isPartial, ...fields } = message;
-  const created = em.create(MessageSchema, { ...fields, partial: isPartial, deletedAt: null });
-  await em.flush();
-  return created;
+export async function insertMessage(em: EntityManager, message: NewMessage): Promise<void> {
+  await em.execute(
+    `insert into messages (id, tenant_id, chat_id, request_id, role, content, model, input_tokens, output_tokens, partial, created_at, deleted_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`,
+    [
+      message.id,
+      message.tenantId,
+      message.chatId,
+      message.requestId,
+      message.role,
+      message.content,
+      message.model,
+      message.inputTokens,
+      message.outputTokens,
+      message.isPartial,
+      message.createdAt,
+    ],
+    'run',
+  );
 }
 
 /**
@@ -88,12 +102,16 @@ export async function findNewestLiveMessageCursor(
   em: EntityManager,
   scope: { tenantId: string; chatId: string },
 ): Promise<MessageListCursor | null> {
-  const newest = await em.findOne(
-    MessageSchema,
-    { chatId: scope.chatId, tenantId: scope.tenantId, deletedAt: null },
-    { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] },
+  const rows = await em.execute<Array<{ created_at: string | Date; id: string }>>(
+    `select created_at, id from messages
+      where chat_id = ? and tenant_id = ? and deleted_at is null
+      order by created_at desc, id desc
+      limit 1`,
+    [scope.chatId, scope.tenantId],
   );
-  return newest === null ? null : { createdAt: newest.createdAt, id: newest.id };
+  const newest = rows[0];
+  // The driver returns timestamptz as text (MikroORM's type parsers); `timestamptz(3)` fits a Date exactly.
+  return newest === undefined ? null : { createdAt: new Date(newest.created_at), id: newest.id };
 }
 
 /**

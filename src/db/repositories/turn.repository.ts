@@ -1,5 +1,4 @@
 import { LockMode, raw, type EntityManager } from '@mikro-orm/postgresql';
-import { ChatSchema } from '../entities/chat.entity.ts';
 import { type Turn, TurnSchema, type TurnState } from '../entities/turn.entity.ts';
 
 /** Every statement here takes the tenant as well as the ids: no query is scoped by id alone. */
@@ -9,10 +8,40 @@ export async function findTurnByRequestId(em: EntityManager, scope: { tenantId: 
   return em.findOne(TurnSchema, { tenantId: scope.tenantId, chatId: scope.chatId, requestId: scope.requestId });
 }
 
+/** What the mutation path needs of a turn found by request id: no hydration, no identity map. */
+export type TurnSummary = {
+  readonly id: string;
+  readonly requestId: string;
+  readonly requesterUserId: string;
+  readonly state: TurnState;
+  readonly webSearchEnabled: boolean;
+};
+
+/**
+ * The turn with this request id in the chat, deleted or replaced ones included, as a
+ * {@link TurnSummary} (one raw statement). For the mutation path; readers use `findTurnByRequestId`.
+ */
+export async function findTurnSummaryByRequestId(
+  em: EntityManager,
+  scope: { tenantId: string; chatId: string; requestId: string },
+): Promise<TurnSummary | null> {
+  const rows = await em.execute<TurnSummary[]>(
+    `select id, request_id as "requestId", requester_user_id as "requesterUserId", state, web_search_enabled as "webSearchEnabled"
+       from chat_turns
+      where tenant_id = ? and chat_id = ? and request_id = ?
+      limit 1`,
+    [scope.tenantId, scope.chatId, scope.requestId],
+  );
+  return rows[0] ?? null;
+}
+
 /** Whether the chat has a live running turn. Call with the chat row locked for a reliable answer. */
 export async function hasRunningTurn(em: EntityManager, scope: { tenantId: string; chatId: string }): Promise<boolean> {
-  const count = await em.count(TurnSchema, { tenantId: scope.tenantId, chatId: scope.chatId, state: 'running', deletedAt: null });
-  return count > 0;
+  const rows = await em.execute<unknown[]>(
+    `select 1 from chat_turns where tenant_id = ? and chat_id = ? and state = 'running' and deleted_at is null limit 1`,
+    [scope.tenantId, scope.chatId],
+  );
+  return rows.length > 0;
 }
 
 export type NewTurn = {
@@ -32,25 +61,18 @@ export type NewTurn = {
  * a second running turn in the chat fail here even if a caller skipped the locked check.
  */
 export async function insertRunningTurn(em: EntityManager, turn: NewTurn): Promise<void> {
-  await em.insert(TurnSchema, {
-    id: turn.id,
-    tenantId: turn.tenantId,
-    chatId: turn.chatId,
-    requestId: turn.requestId,
-    requesterType: turn.requesterType,
-    requesterUserId: turn.requesterUserId,
-    state: 'running',
-    effectiveModel: turn.effectiveModel,
-    webSearchEnabled: turn.webSearchEnabled,
-    startedAt: turn.now,
-    lastProgressAt: turn.now,
-    updatedAt: turn.now,
-  });
+  await em.execute(
+    `insert into chat_turns (id, tenant_id, chat_id, request_id, requester_type, requester_user_id, state, effective_model,
+                             web_search_enabled, started_at, last_progress_at, updated_at)
+     values (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
+    [turn.id, turn.tenantId, turn.chatId, turn.requestId, turn.requesterType, turn.requesterUserId, turn.effectiveModel, turn.webSearchEnabled, turn.now, turn.now, turn.now],
+    'run',
+  );
 }
 
 /** Moves the chat to the top of its owner's list (`update_time` moves on every new turn). */
 export async function bumpChatUpdatedAt(em: EntityManager, scope: { tenantId: string; chatId: string }, now: Date): Promise<void> {
-  await em.nativeUpdate(ChatSchema, { id: scope.chatId, tenantId: scope.tenantId }, { updatedAt: now });
+  await em.execute(`update chats set updated_at = ? where id = ? and tenant_id = ?`, [now, scope.chatId, scope.tenantId], 'run');
 }
 
 export type TurnFinalization = {
