@@ -6,6 +6,7 @@ import { ChatSchema } from './entities/chat.entity.ts';
 import { MessageAttachmentSchema } from './entities/message-attachment.entity.ts';
 import { MessageSchema } from './entities/message.entity.ts';
 import { OutboxChatSchema } from './entities/outbox-chat.entity.ts';
+import { OutboxPublicationSchema } from './entities/outbox-publication.entity.ts';
 import { OutboxRowSchema } from './entities/outbox-row.entity.ts';
 import { TurnSchema } from './entities/turn.entity.ts';
 
@@ -26,7 +27,7 @@ export function createOrmOptions({ databaseUrl, debug = false }: OpenOrmOptions)
   return {
     driver: PostgreSqlDriver,
     clientUrl: databaseUrl,
-    entities: [ChatSchema, TurnSchema, MessageSchema, AttachmentSchema, MessageAttachmentSchema, OutboxRowSchema, OutboxChatSchema],
+    entities: [ChatSchema, TurnSchema, MessageSchema, AttachmentSchema, MessageAttachmentSchema, OutboxRowSchema, OutboxChatSchema, OutboxPublicationSchema],
     extensions: [Migrator],
     // Every unit of work forks its own EntityManager; touching the global one is a bug.
     allowGlobalContext: false,

@@ -9,7 +9,7 @@ export const OUTBOX_TABLE = 'outbox';
 
 /** Column names of {@link OUTBOX_TABLE}, keyed by the camelCase property names of the outbox entity. */
 export const outboxColumns = {
-  /** `bigint generated always as identity`: grows with insertion order; the relay settles rows by it. */
+  /** `bigint generated always as identity`: grows with insertion order. */
   id: 'id',
   /** UUID made by the service; the consumer's dedupe key, sent as the `event-id` header. */
   eventId: 'event_id',
@@ -27,9 +27,8 @@ export const outboxColumns = {
   payload: 'payload',
   /** 32 hex chars of the W3C trace of the request that caused the event, when there was one. */
   traceId: 'trace_id',
+  /** The enqueueing transaction's start: the age of waiting events and commit-to-publish latency. */
   createdAt: 'created_at',
-  /** Set once Kafka acknowledged the record; retention deletes by this time, never by `created_at`. */
-  publishedAt: 'published_at',
   /** Failed publish attempts of this event. */
   attempts: 'attempts',
   /** After a failed attempt: when the next one is due (exponential backoff with jitter). */
@@ -44,19 +43,14 @@ export const outboxColumns = {
   discardedAt: 'discarded_at',
 } as const;
 
-/** Index over the rows still waiting to be published (neither published nor dead-lettered). */
-export const OUTBOX_PENDING_INDEX = 'outbox_pending_idx';
-
 /**
  * Unique `(chat_id, chat_seq)`: a second event with the same place in its chat is refused, and the
- * relay reads a chat's next events (`chat_seq` after the published ones) through it.
+ * relay reads a chat's next events (`chat_seq` after `published_seq`) through it. Outbox rows are
+ * written once: publishing moves the chat's `published_seq`, it never updates the event's row.
  */
 export const OUTBOX_CHAT_SEQ_UNIQUE = 'outbox_chat_id_chat_seq_unique';
 
-/** `published_at` of published rows, for retention. */
-export const OUTBOX_PUBLISHED_INDEX = 'outbox_published_idx';
-
-/** `id` of dead letters (discarded ones included): small, for the CLI, the gauge and retention. */
+/** `id` of dead letters (discarded ones included): small, for the CLI and the gauge. */
 export const OUTBOX_DEAD_LETTERS_INDEX = 'outbox_dead_letters_idx';
 
 /**
@@ -78,8 +72,9 @@ export const outboxChatColumns = {
   /** `chat_seq` of the chat's newest event. */
   lastSeq: 'last_seq',
   /**
-   * Every event up to this `chat_seq` is published (or discarded); the chat has work while it is
-   * below `last_seq`, and its next event is `published_seq + 1`.
+   * Every event up to this `chat_seq` is published (acknowledged by Kafka) or discarded: the
+   * chat's one record of progress. It has work while this is below `last_seq`; its next event
+   * is `published_seq + 1`.
    */
   publishedSeq: 'published_seq',
   /**
@@ -94,7 +89,7 @@ export const outboxChatColumns = {
   lockedBy: 'locked_by',
 } as const;
 
-/** Index of the chats a relay may claim now: with work, not leased, by `ready_at`. */
+/** Index of the chats with work, by `ready_at`: the claim and the backlog gauges read it. */
 export const OUTBOX_CHATS_READY_INDEX = 'outbox_chats_ready_idx';
 
 /** Index of the leased chats, for reclaiming expired leases. */
@@ -115,3 +110,20 @@ export const kafkaHeaders = {
 
 /** Value of the `content-type` header: record values are the event JSON. */
 export const EVENT_CONTENT_TYPE = 'application/json';
+
+/**
+ * One row per settled claim of a chat: its events up to `up_to_seq` were published (or
+ * discarded) at `published_at`. Retention deletes events by it, judged by publish time; the
+ * row goes with them.
+ */
+export const OUTBOX_PUBLICATIONS_TABLE = 'outbox_publications';
+
+/** Column names of {@link OUTBOX_PUBLICATIONS_TABLE}. */
+export const outboxPublicationColumns = {
+  chatId: 'chat_id',
+  upToSeq: 'up_to_seq',
+  publishedAt: 'published_at',
+} as const;
+
+/** `published_at` of the publications, for retention. */
+export const OUTBOX_PUBLICATIONS_TIME_INDEX = 'outbox_publications_published_at_idx';

@@ -25,10 +25,10 @@ export const OutboxChatSchema = defineEntity({
   },
   indexes: [
     {
-      // The claim: chats with work, not leased, the longest-ready first.
+      // The claim (the longest-ready chats with work) and the backlog gauges.
       name: OUTBOX_CHATS_READY_INDEX,
       properties: ['readyAt'],
-      where: `${column.publishedSeq} < ${column.lastSeq} and ${column.lockedUntil} is null`,
+      where: `${column.publishedSeq} < ${column.lastSeq}`,
     },
     { name: OUTBOX_CHATS_LEASED_INDEX, properties: ['lockedUntil'], where: `${column.lockedUntil} is not null` },
   ],

@@ -2,15 +2,14 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/postgresql';
 import {
   OUTBOX_CHAT_SEQ_UNIQUE,
   OUTBOX_DEAD_LETTERS_INDEX,
-  OUTBOX_PENDING_INDEX,
-  OUTBOX_PUBLISHED_INDEX,
   OUTBOX_TABLE,
   outboxColumns as column,
 } from '../../outbox/outbox-schema.ts';
 import { timestampColumn } from './timestamp-column.ts';
 
 /**
- * One audit event waiting for (or done with) the relay. Table and column names come from
+ * One audit event waiting for (or done with) the relay: written once by `enqueue`, touched again
+ * only when publishing it fails (attempts, dead letter). Table and column names come from
  * `outbox-schema.ts`, the module the relay shares, so the two can never disagree.
  * No foreign key to `chats`: the outbox must accept any committed event and outlive what it describes.
  */
@@ -28,7 +27,6 @@ export const OutboxRowSchema = defineEntity({
     traceId: p.text().nullable().fieldName(column.traceId),
     // The database clock, not the caller's: every row of one transaction gets its start time.
     createdAt: timestampColumn().defaultRaw('now()').fieldName(column.createdAt),
-    publishedAt: timestampColumn().nullable().fieldName(column.publishedAt),
     attempts: p.integer().default(0).fieldName(column.attempts),
     nextAttemptAt: timestampColumn().defaultRaw('now()').fieldName(column.nextAttemptAt),
     lastError: p.text().nullable().fieldName(column.lastError),
@@ -36,16 +34,7 @@ export const OutboxRowSchema = defineEntity({
     discardedAt: timestampColumn().nullable().fieldName(column.discardedAt),
   },
   uniques: [{ name: OUTBOX_CHAT_SEQ_UNIQUE, properties: ['chatId', 'chatSeq'] }],
-  indexes: [
-    {
-      // The waiting events, for the backlog gauges.
-      name: OUTBOX_PENDING_INDEX,
-      properties: ['id'],
-      where: `${column.publishedAt} is null and ${column.deadLetteredAt} is null`,
-    },
-    { name: OUTBOX_PUBLISHED_INDEX, properties: ['publishedAt'], where: `${column.publishedAt} is not null` },
-    { name: OUTBOX_DEAD_LETTERS_INDEX, properties: ['id'], where: `${column.deadLetteredAt} is not null` },
-  ],
+  indexes: [{ name: OUTBOX_DEAD_LETTERS_INDEX, properties: ['id'], where: `${column.deadLetteredAt} is not null` }],
 });
 
 export type OutboxRow = InferEntity<typeof OutboxRowSchema>;

@@ -35,7 +35,7 @@ async function outboxRowsOf(eventId: string): Promise<Array<Record<string, unkno
   const c = outboxColumns;
   return database.orm.em.fork().execute(
     `select ${c.id}, ${c.eventType}, ${c.tenantId}, ${c.chatId}, ${c.payload}, ${c.traceId}, ${c.attempts},
-            ${c.publishedAt}, ${c.deadLetteredAt}, ${c.createdAt} <= ${c.nextAttemptAt} as due
+            ${c.chatSeq}, ${c.deadLetteredAt}, ${c.createdAt} <= ${c.nextAttemptAt} as due
        from ${OUTBOX_TABLE} where ${c.eventId} = ?`,
     [eventId],
   );
@@ -56,7 +56,7 @@ describe('enqueue', () => {
         payload: event.payload,
         trace_id: event.traceId,
         attempts: 0,
-        published_at: null,
+        chat_seq: 1,
         dead_lettered_at: null,
         due: true,
       },
