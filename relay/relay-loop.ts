@@ -5,7 +5,7 @@ import type { KafkaPublisher } from './kafka/kafka-publisher.ts';
 import type { Logger } from './logger.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { claimBatch, type ClaimedEvent } from './sql/claim-batch.ts';
-import { markPublished } from './sql/mark-published.ts';
+import { markPublished, progressOf } from './sql/mark-published.ts';
 import { scheduleRetry } from './sql/schedule-retry.ts';
 import { inTransaction } from './sql/transaction.ts';
 import type { WakeUp } from './wake-up.ts';
@@ -70,7 +70,7 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
   // marking published releases; and no other instance may see the chat free in between.
   const settle = async (outcome: PublishOutcome) => {
     const { instanceId, maxAttempts } = options;
-    const published = { instanceId, ids: outcome.published.map((event) => event.id) };
+    const published = { instanceId, progress: progressOf(outcome.published) };
     if (outcome.failures.length === 0) {
       await withDatabaseRetry('marking published', () => markPublished(db, published));
       return;

@@ -20,44 +20,40 @@ export type ClaimedEvent = {
  * leased, whose `ready_at` has come, longest-ready first, through `outbox_chats_ready_idx`;
  * `for update skip locked` makes each chat row a mutex between relay instances claiming at the
  * same moment (a chat another instance leased meanwhile is re-checked on its newest version and
- * dropped) and skips chats whose enqueueing transaction is still open. `picked`: each chat's next
- * events, `chat_seq` after `published_seq`, in order, through the `(chat_id, chat_seq)` index;
- * the first `$2` in (chat, chat_seq) order. `leased`: only the chats that got events are leased.
+ * dropped) and skips chats whose enqueueing transaction is still open. `taken`: each chat's next
+ * events are `chat_seq` `published_seq + 1` to `last_seq` (numbers have no gaps), so how many
+ * each chat brings, until the batch holds `$2`, is known from the chat rows alone. `leased`: only
+ * the chats that bring events are leased. The events are then read by range on the
+ * `(chat_id, chat_seq)` index: a batch reads exactly its rows, whatever the size of the backlog.
  * Events never skip: a later commit always has a higher `chat_seq` (see `enqueue`), and a chat
- * only moves on once all its events up to `published_seq` are published. The cost is a few index
- * probes per chat, whatever the size of the backlog.
+ * only moves on once all its events up to `published_seq` are published.
  */
 const claimBatchSql = `
 with ready as (
-  select ${ch.chatId}, ${ch.publishedSeq}, ${ch.readyAt}
+  select ${ch.chatId}, ${ch.publishedSeq}, ${ch.lastSeq}, ${ch.readyAt}
     from ${OUTBOX_CHATS_TABLE}
    where ${ch.publishedSeq} < ${ch.lastSeq} and ${ch.lockedUntil} is null and ${ch.readyAt} <= now()
    order by ${ch.readyAt}
    limit $3
    for update skip locked
 ),
-picked as (
-  select next.*, ready.${ch.readyAt} as chat_ready_at
+taken as (
+  select ${ch.chatId}, ${ch.readyAt}, ${ch.publishedSeq} as after_seq,
+         least(${ch.lastSeq}, ${ch.publishedSeq} + $2 - coalesce(sum(${ch.lastSeq} - ${ch.publishedSeq})
+           over (order by ${ch.readyAt}, ${ch.chatId} rows between unbounded preceding and 1 preceding), 0)) as up_to_seq
     from ready
-   cross join lateral (
-     select e.${c.id}, e.${c.eventId}, e.${c.eventType}, e.${c.tenantId}, e.${c.chatId}, e.${c.chatSeq},
-            e.${c.traceId}, e.${c.payload}::text as payload, e.${c.createdAt}
-       from ${OUTBOX_TABLE} e
-      where e.${c.chatId} = ready.${ch.chatId} and e.${c.chatSeq} > ready.${ch.publishedSeq}
-      order by e.${c.chatSeq}
-      limit $2) next
-   order by ready.${ch.readyAt}, ready.${ch.chatId}, next.${c.chatSeq}
-   limit $2
 ),
 leased as (
   update ${OUTBOX_CHATS_TABLE}
      set ${ch.lockedUntil} = now() + $4 * interval '1 millisecond', ${ch.lockedBy} = $1
-   where ${ch.chatId} in (select ${c.chatId} from picked)
+   where ${ch.chatId} in (select ${ch.chatId} from taken where up_to_seq > after_seq)
 )
-select ${c.id} as id, ${c.eventId} as "eventId", ${c.eventType} as "eventType", ${c.tenantId} as "tenantId",
-       ${c.chatId} as "chatId", ${c.chatSeq} as "chatSeq", ${c.traceId} as "traceId", payload, ${c.createdAt} as "createdAt"
-  from picked
- order by chat_ready_at, ${c.chatId}, ${c.chatSeq}`;
+select e.${c.id} as id, e.${c.eventId} as "eventId", e.${c.eventType} as "eventType", e.${c.tenantId} as "tenantId",
+       e.${c.chatId} as "chatId", e.${c.chatSeq} as "chatSeq", e.${c.traceId} as "traceId",
+       e.${c.payload}::text as payload, e.${c.createdAt} as "createdAt"
+  from taken
+  join ${OUTBOX_TABLE} e on e.${c.chatId} = taken.${ch.chatId} and e.${c.chatSeq} > taken.after_seq and e.${c.chatSeq} <= taken.up_to_seq
+ order by taken.${ch.readyAt}, taken.${ch.chatId}, e.${c.chatSeq}`;
 
 /** Options of {@link claimBatch}. */
 export type ClaimOptions = {

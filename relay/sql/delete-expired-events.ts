@@ -1,25 +1,28 @@
-import { OUTBOX_TABLE, outboxColumns as c } from '../../src/outbox/outbox-schema.ts';
+import { OUTBOX_PUBLICATIONS_TABLE, OUTBOX_TABLE, outboxColumns as c, outboxPublicationColumns as pub } from '../../src/outbox/outbox-schema.ts';
 import type { DatabaseClient } from './database-client.ts';
 
 // Judged by publish (or discard) time, never by creation time: an event that waited long for
-// Kafka still stays `retention` after it was published. Dead letters not yet handled never match.
-// Bounded and `skip locked`, so deleting a large backlog never holds many locks or blocks a claim.
+// Kafka still stays `retention` after it was published. A publication older than the retention
+// takes its chat's events up to its `up_to_seq` with it; a dead letter not yet handled lies beyond
+// its chat's `published_seq` and is never covered. Bounded (`$2` publications, each at most a
+// batch of events) and `skip locked`, so it never holds many locks or waits on a relay.
 const deleteExpiredEventsSql = `
-with published as (
-  select ${c.id} from ${OUTBOX_TABLE}
-   where ${c.publishedAt} < now() - $1 * interval '1 millisecond'
-   order by ${c.publishedAt} limit $2 for update skip locked
-), discarded as (
-  select ${c.id} from ${OUTBOX_TABLE}
-   where ${c.deadLetteredAt} is not null and ${c.discardedAt} < now() - $1 * interval '1 millisecond'
-   limit $2 for update skip locked
+with expired as (
+  delete from ${OUTBOX_PUBLICATIONS_TABLE}
+   where (${pub.chatId}, ${pub.upToSeq}) in (
+     select ${pub.chatId}, ${pub.upToSeq} from ${OUTBOX_PUBLICATIONS_TABLE}
+      where ${pub.publishedAt} < now() - $1 * interval '1 millisecond'
+      order by ${pub.publishedAt} limit $2 for update skip locked)
+  returning ${pub.chatId}, ${pub.upToSeq}
+), per_chat as (
+  select ${pub.chatId} as chat_id, max(${pub.upToSeq}) as up_to_seq from expired group by ${pub.chatId}
 )
-delete from ${OUTBOX_TABLE}
- where ${c.id} in (select ${c.id} from published union all select ${c.id} from discarded)`;
+delete from ${OUTBOX_TABLE} e using per_chat
+ where e.${c.chatId} = per_chat.chat_id and e.${c.chatSeq} <= per_chat.up_to_seq`;
 
 /**
- * Deletes at most about `limit` published (or discarded) events older than `retentionMs` by
- * their publish (discard) time; returns how many it deleted. Call it again while it returns rows.
+ * Deletes the events whose publication (or discard) is older than `retentionMs`, taking at most
+ * `limit` publications; returns how many events it deleted. Call it again while it deletes.
  */
 export async function deleteExpiredEvents(db: DatabaseClient, options: { retentionMs: number; limit: number }): Promise<number> {
   const result = await db.query(deleteExpiredEventsSql, [options.retentionMs, options.limit]);

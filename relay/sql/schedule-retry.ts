@@ -35,8 +35,8 @@ with locked as (
          ${c.deadLetteredAt} = case when f.is_permanent and e.${c.attempts} + 1 >= $6 then now() end
     from unnest($1::bigint[], $2::text[], $3::boolean[]) as f(id, error, is_permanent),
          ${OUTBOX_CHATS_TABLE} chat
-   where e.${c.id} = f.id and e.${c.publishedAt} is null
-     and chat.${ch.chatId} = e.${c.chatId} and chat.${ch.lockedBy} = $7
+   where e.${c.id} = f.id
+     and chat.${ch.chatId} = e.${c.chatId} and chat.${ch.lockedBy} = $7 and e.${c.chatSeq} > chat.${ch.publishedSeq}
      and chat.${ch.chatId} in (select ${ch.chatId} from locked)
   returning e.${c.id} as id, e.${c.chatId} as chat_id, e.${c.attempts} as attempts,
             e.${c.nextAttemptAt} as next_attempt_at, e.${c.deadLetteredAt} is not null as is_dead_lettered

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimBatch } from '../../../relay/sql/claim-batch.ts';
-import { markPublished } from '../../../relay/sql/mark-published.ts';
+import { markPublished, progressOf } from '../../../relay/sql/mark-published.ts';
 import { reclaimExpiredLeases } from '../../../relay/sql/reclaim-expired-leases.ts';
 import { scheduleRetry } from '../../../relay/sql/schedule-retry.ts';
 import { anAuditEvent, enqueueInOneTransaction } from '../../support/outbox-events.ts';
@@ -63,7 +63,7 @@ describe('claimBatch', () => {
     await enqueueInOneTransaction(database.orm, [late]);
     expect(await claim('relay-b', [a.chatId])).toEqual([]);
 
-    await markPublished(database.pool, { instanceId: 'relay-a', ids: first.map((event) => event.id) });
+    await markPublished(database.pool, { instanceId: 'relay-a', progress: progressOf(first) });
 
     expect((await claim('relay-b', [a.chatId])).map((event) => [event.eventId, event.chatSeq])).toEqual([[late.eventId, 3]]);
   });
@@ -73,7 +73,7 @@ describe('claimBatch', () => {
     await database.rows(`update outbox_chats set published_seq = last_seq`);
     const a = await aChatWithEvents(5);
     const first = await claim('relay-a', [a.chatId], 3);
-    await markPublished(database.pool, { instanceId: 'relay-a', ids: first.map((event) => event.id) });
+    await markPublished(database.pool, { instanceId: 'relay-a', progress: progressOf(first) });
 
     const second = await claim('relay-a', [a.chatId], 3);
 

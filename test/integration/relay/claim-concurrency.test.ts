@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimBatch } from '../../../relay/sql/claim-batch.ts';
-import { markPublished } from '../../../relay/sql/mark-published.ts';
+import { markPublished, progressOf } from '../../../relay/sql/mark-published.ts';
 import { anAuditEvent, enqueueInOneTransaction } from '../../support/outbox-events.ts';
 import { createRelayTestDatabase, type RelayTestDatabase } from '../../support/relay-database.ts';
 
@@ -44,7 +44,7 @@ describe('claimBatch under concurrency', () => {
       for (;;) {
         const events = await claimBatch(database.pool, { instanceId, batchSize: 23, maxChats: 5, leaseMs: 60_000 });
         if (events.length === 0) {
-          if (isEnqueueDone && (await unpublishedCount()) === 0) return;
+          if (isEnqueueDone && (await database.unpublishedCount()) === 0) return;
           await new Promise((resolve) => setImmediate(resolve));
           continue;
         }
@@ -56,7 +56,7 @@ describe('claimBatch under concurrency', () => {
         }
         for (const event of events) publishedOrder.get(event.chatId)?.push(event.eventId);
         await new Promise((resolve) => setImmediate(resolve));
-        await markPublished(database.pool, { instanceId, ids: events.map((event) => event.id) });
+        await markPublished(database.pool, { instanceId, progress: progressOf(events) });
         for (const chatId of chats) holderOf.delete(chatId);
       }
     });
@@ -72,8 +72,3 @@ describe('claimBatch under concurrency', () => {
     expect(committed).toHaveLength(chatCount * eventsPerChat);
   });
 });
-
-async function unpublishedCount(): Promise<number> {
-  const rows = await database.rows<{ n: number }>(`select count(*)::int as n from outbox where published_at is null`);
-  return rows[0]!.n;
-}

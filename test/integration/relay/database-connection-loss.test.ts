@@ -28,10 +28,6 @@ async function killBusyRelayConnections(): Promise<number> {
   return rows.length;
 }
 
-async function waitingCount(): Promise<number> {
-  return (await database.rows<{ n: number }>(`select count(*)::int as n from outbox where published_at is null`))[0]!.n;
-}
-
 describe('relay: PostgreSQL connections killed mid-batch', () => {
   it('loses nothing when its connections are terminated while claiming and settling, and listens again', { timeout: 120_000 }, async () => {
     const topic = await aTopic();
@@ -51,7 +47,7 @@ describe('relay: PostgreSQL connections killed mid-batch', () => {
     // and the LISTEN connection once
     await database.rows(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'mini-chat-relay-listen'`);
     const committed = await writer.stop();
-    await eventually(async () => expect(await waitingCount()).toBe(0), { timeoutMs: 60_000, intervalMs: 200 });
+    await eventually(async () => expect(await database.unpublishedCount()).toBe(0), { timeoutMs: 60_000, intervalMs: 200 });
     await eventually(
       async () => expect(await database.rows(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'mini-chat-relay-listen'`)).toHaveLength(1),
       { timeoutMs: 20_000, intervalMs: 100 },

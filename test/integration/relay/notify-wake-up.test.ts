@@ -15,11 +15,6 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function isPublished(eventId: string): Promise<boolean> {
-  const rows = await database.rows<{ published: boolean }>(`select published_at is not null as published from outbox where event_id = $1`, [eventId]);
-  return rows[0]?.published === true;
-}
-
 describe('relay: LISTEN/NOTIFY wake-up', () => {
   it('publishes a committed event in under a second although it polls only every 10 s', async () => {
     const topic = aTopicName();
@@ -33,7 +28,7 @@ describe('relay: LISTEN/NOTIFY wake-up', () => {
     for (const event of events) {
       const committedAt = performance.now();
       await enqueueInOneTransaction(database.orm, [event]);
-      await eventually(async () => expect(await isPublished(event.eventId)).toBe(true), { timeoutMs: 15_000, intervalMs: 10 });
+      await eventually(async () => expect(await database.isPublished(event.eventId)).toBe(true), { timeoutMs: 15_000, intervalMs: 10 });
       latenciesMs.push(performance.now() - committedAt);
     }
     const records = await readTopic(topic, { count: events.length, timeoutMs: 30_000 });

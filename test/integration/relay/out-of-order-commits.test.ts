@@ -18,11 +18,6 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function publishedAtOf(eventId: string): Promise<Date | null> {
-  const rows = await database.rows<{ published_at: Date | null }>(`select published_at from outbox where event_id = $1`, [eventId]);
-  return rows[0]?.published_at ?? null;
-}
-
 async function outboxIdOf(eventId: string): Promise<bigint> {
   const rows = await database.rows<{ id: string }>(`select id from outbox where event_id = $1`, [eventId]);
   return BigInt(rows[0]!.id);
@@ -45,7 +40,7 @@ describe('relay: transactions committing out of id order', () => {
     const b = await openTransaction(database.orm);
     await b.run((tx) => enqueue(tx, otherChat));
     await b.commit();
-    await eventually(async () => expect(await publishedAtOf(otherChat.eventId)).not.toBeNull(), { timeoutMs: 20_000 });
+    await eventually(async () => expect(await database.isPublished(otherChat.eventId)).toBe(true), { timeoutMs: 20_000 });
     // C, same chat as A, starts while A is open: it waits for A's chat lock.
     const c = await openTransaction(database.orm);
     const cEnqueued = c.run((tx) => enqueue(tx, laterInX));

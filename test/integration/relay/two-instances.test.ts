@@ -49,7 +49,7 @@ describe('relay: two instances on one outbox', () => {
         }
       }),
     );
-    await eventually(async () => expect(await unpublishedCount()).toBe(0), { timeoutMs: 60_000, intervalMs: 200 });
+    await eventually(async () => expect(await database.unpublishedCount()).toBe(0), { timeoutMs: 60_000, intervalMs: 200 });
     const published = await Promise.all(relays.map(async (relay) => publishedTotalOf(await scrapeMetrics(relay))));
     await Promise.all(relays.map((relay) => relay.stop()));
     const records = await readTopic(topic, { count: await topicRecordCount(topic), timeoutMs: 60_000 });
@@ -62,8 +62,3 @@ describe('relay: two instances on one outbox', () => {
     expect(published.every((count) => count > 0), `published per instance: ${published.join(', ')}`).toBe(true);
   });
 });
-
-async function unpublishedCount(): Promise<number> {
-  const rows = await database.rows<{ n: number }>(`select count(*)::int as n from outbox where published_at is null`);
-  return rows[0]!.n;
-}
