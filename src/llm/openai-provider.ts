@@ -124,18 +124,29 @@ type IdleWatchdog = {
 
 function createIdleWatchdog(timeoutMs: number): IdleWatchdog {
   const controller = new AbortController();
+  // One timer per stream, re-armed with refresh() at the start of every wait instead of a new
+  // setTimeout per chunk. It only counts while a wait is in flight: if it fires between waits (the
+  // consumer holding a chunk), it does nothing, and the next wait's refresh() starts it again.
   let timer: NodeJS.Timeout | undefined;
-  const disarm = () => clearTimeout(timer);
+  let isWaiting = false;
+  const expire = () => {
+    if (isWaiting) controller.abort();
+  };
   return {
     signal: controller.signal,
     async watch(pending) {
-      timer = setTimeout(() => controller.abort(), timeoutMs);
+      isWaiting = true;
+      if (timer) timer.refresh();
+      else timer = setTimeout(expire, timeoutMs);
       try {
         return await pending;
       } finally {
-        disarm();
+        isWaiting = false;
       }
     },
-    disarm,
+    disarm() {
+      isWaiting = false;
+      clearTimeout(timer);
+    },
   };
 }

@@ -43,11 +43,24 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
   };
   callSignal.addEventListener('abort', abortProvider, { once: true });
   const run = createTurnRun(deps, turn, telemetry);
-  const guarded = (event: TurnStreamEvent | undefined) =>
-    run.stallGuard(event, () => {
-      telemetry.cancellationObserved();
-      providerAbort.abort(new Error('reader stalled'));
-    });
+  // A reader that does not take a yielded event within the stall timeout: the provider request is
+  // aborted and the turn is finalized as cancelled right away. Armed while an event waits at a yield.
+  const stall = createRearmableTimer(deps.stallTimeoutMs, () => {
+    telemetry.cancellationObserved();
+    providerAbort.abort(new Error('reader stalled'));
+    run.end({ state: 'cancelled', text: run.text, usage: run.estimatedUsage('') }).catch((error: unknown) => telemetry.logger.error({ err: error }, 'finalizing a stalled turn failed'));
+  });
+  /** Yields one event, or nothing, with the stall timer armed while it waits for the reader. */
+  async function* guarded(event: TurnStreamEvent | undefined): AsyncGenerator<TurnStreamEvent> {
+    if (!event) return;
+    stall.arm();
+    try {
+      yield event;
+    } finally {
+      stall.disarm();
+    }
+  }
+  const heartbeat = createHeartbeat(deps.heartbeatIntervalMs);
   try {
     yield* guarded(startedEvent(turn));
     const context = await assembleTurnContext(deps.orm, turn, deps.systemPrompt);
@@ -60,7 +73,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     telemetry.providerRequested();
     let pending = telemetry.providerRead(iterator.next(), providerAbort.signal);
     for (;;) {
-      const step = await nextOrHeartbeat(pending, deps.heartbeatIntervalMs);
+      const step = await heartbeat.next(pending);
       if (step === heartbeatTick) {
         yield* guarded({ type: 'heartbeat' });
         continue;
@@ -77,7 +90,13 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
         yield* guarded(await run.reportLost());
         return;
       }
-      yield* guarded({ type: 'delta', text: chunk.text });
+      // The hot path: the same as `yield* guarded(...)`, without a nested generator per delta.
+      stall.arm();
+      try {
+        yield { type: 'delta', text: chunk.text };
+      } finally {
+        stall.disarm();
+      }
       pending = telemetry.providerRead(iterator.next(), providerAbort.signal);
     }
   } catch (error) {
@@ -88,6 +107,8 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     // deadline, or the server's shutdown as UNAVAILABLE), never with an OK that lacks a terminal event.
     else if (callSignal.aborted) throw callSignal.reason;
   } finally {
+    heartbeat.close();
+    stall.close();
     callSignal.removeEventListener('abort', abortProvider);
     providerAbort.abort(new Error('turn stream closed'));
     try {
@@ -113,16 +134,67 @@ function startedEvent(turn: StartedTurn): TurnStreamEvent {
   };
 }
 
-async function nextOrHeartbeat<T>(pending: Promise<T>, heartbeatMs: number): Promise<T | typeof heartbeatTick> {
+/**
+ * One timer for a whole stream instead of a `setTimeout` per event: `arm()` (re)starts the clock
+ * with `refresh()`, `disarm()` stops it counting (a fire while disarmed does nothing, and the next
+ * `arm()` reactivates the timer), `close()` releases it.
+ */
+function createRearmableTimer(ms: number, onExpire: () => void) {
   let timer: NodeJS.Timeout | undefined;
-  const tick = new Promise<typeof heartbeatTick>((resolve) => {
-    timer = setTimeout(() => resolve(heartbeatTick), heartbeatMs);
-  });
-  try {
-    return await Promise.race([pending, tick]);
-  } finally {
-    clearTimeout(timer);
-  }
+  let isArmed = false;
+  const fire = () => {
+    if (!isArmed) return;
+    isArmed = false;
+    onExpire();
+  };
+  return {
+    arm(): void {
+      isArmed = true;
+      if (timer) timer.refresh();
+      else timer = setTimeout(fire, ms);
+    },
+    disarm(): void {
+      isArmed = false;
+    },
+    close(): void {
+      isArmed = false;
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
+/** Waits for provider reads, answering `heartbeatTick` after `intervalMs` without one settling. */
+function createHeartbeat(intervalMs: number) {
+  let wake: (() => void) | undefined;
+  const timer = createRearmableTimer(intervalMs, () => wake?.());
+  return {
+    /** `pending`'s result, or `heartbeatTick` if it has not settled within the interval. */
+    next<T>(pending: Promise<T>): Promise<T | typeof heartbeatTick> {
+      return new Promise<T | typeof heartbeatTick>((resolve, reject) => {
+        const wakeThis = () => resolve(heartbeatTick);
+        wake = wakeThis;
+        timer.arm();
+        // After a heartbeat the same `pending` is waited for again; only the latest wait stops the clock.
+        const settle = () => {
+          if (wake !== wakeThis) return;
+          wake = undefined;
+          timer.disarm();
+        };
+        pending.then(
+          (value) => {
+            settle();
+            resolve(value);
+          },
+          (error: unknown) => {
+            settle();
+            reject(error);
+          },
+        );
+      });
+    },
+    close: () => timer.close(),
+  };
 }
 
 function failedOutcome(run: TurnRun, code: TurnFailureCode, detail: string): TurnOutcome {
@@ -188,22 +260,6 @@ function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn, telemetry: TurnS
     /** The turn was ended by someone else: report their end without writing anything. */
     async reportLost(): Promise<TurnStreamEvent | undefined> {
       return this.end({ state: 'cancelled', text, usage: this.estimatedUsage('') });
-    },
-    /**
-     * Yields one event, or nothing; if the reader does not take it within the stall timeout, the
-     * provider request is aborted and the turn is finalized as cancelled right away.
-     */
-    async *stallGuard(event: TurnStreamEvent | undefined, onStall: () => void): AsyncGenerator<TurnStreamEvent> {
-      if (!event) return;
-      const timer = setTimeout(() => {
-        onStall();
-        this.end({ state: 'cancelled', text, usage: this.estimatedUsage('') }).catch((error: unknown) => telemetry.logger.error({ err: error }, 'finalizing a stalled turn failed'));
-      }, deps.stallTimeoutMs);
-      try {
-        yield event;
-      } finally {
-        clearTimeout(timer);
-      }
     },
   };
 }
