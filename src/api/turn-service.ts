@@ -14,22 +14,15 @@ export type TurnServiceDeps = GenerateTurnDeps & { readonly maxMessageBytes: num
 
 /**
  * `minichat.v1.TurnService`. Streams pass the call's signal down, so a client cancel, a deadline or
- * the server's shutdown aborts the model request and finalizes the turn as cancelled.
+ * the server's shutdown aborts the model request and finalizes the turn as cancelled. Each stream
+ * is one generator layer (`toTurnEventStream`) over the use case's: the request is parsed inside it,
+ * on the first pull, as it was when the handlers were generators themselves.
  */
 export function registerTurnService(router: ConnectRouter, deps: TurnServiceDeps): void {
   router.service(TurnService, {
-    async *generate(req, ctx) {
-      const command = { requester: requesterOf(ctx), ...parseGenerateRequest(req, deps) };
-      yield* toTurnEventStream(generateTurn(deps, command, ctx.signal));
-    },
-    async *retry(req, ctx) {
-      const command = { requester: requesterOf(ctx), ...parseRetryRequest(req) };
-      yield* toTurnEventStream(retryTurn(deps, command, ctx.signal));
-    },
-    async *edit(req, ctx) {
-      const command = { requester: requesterOf(ctx), ...parseEditRequest(req, deps) };
-      yield* toTurnEventStream(editTurn(deps, command, ctx.signal));
-    },
+    generate: (req, ctx) => toTurnEventStream(() => generateTurn(deps, { requester: requesterOf(ctx), ...parseGenerateRequest(req, deps) }, ctx.signal)),
+    retry: (req, ctx) => toTurnEventStream(() => retryTurn(deps, { requester: requesterOf(ctx), ...parseRetryRequest(req) }, ctx.signal)),
+    edit: (req, ctx) => toTurnEventStream(() => editTurn(deps, { requester: requesterOf(ctx), ...parseEditRequest(req, deps) }, ctx.signal)),
     async delete(req, ctx) {
       await deleteTurn(deps.orm, { requester: requesterOf(ctx), ...parseDeleteRequest(req) });
       return create(DeleteResponseSchema, {});

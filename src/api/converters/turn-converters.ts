@@ -46,10 +46,14 @@ export function toTurnEventProto(event: TurnStreamEvent, sequence: bigint): Turn
   }
 }
 
-/** Numbers the events from 1 (api.md rule 1) and converts them. */
-export async function* toTurnEventStream(events: AsyncIterable<TurnStreamEvent>): AsyncGenerator<TurnEvent> {
+/**
+ * Numbers the events from 1 (api.md rule 1) and converts them. `start` runs on the first pull, inside
+ * this generator, so whatever it throws (request validation included) surfaces on the first pull, as
+ * it did when each handler was a generator itself.
+ */
+export async function* toTurnEventStream(start: () => AsyncIterable<TurnStreamEvent>): AsyncGenerator<TurnEvent> {
   let sequence = 0n;
-  for await (const event of events) {
+  for await (const event of start()) {
     sequence += 1n;
     yield toTurnEventProto(event, sequence);
   }
