@@ -46,10 +46,11 @@ async function changeOf(series: Record<string, [string, Record<string, string>?]
   // Streams record their end right after the terminal event reaches the client.
   return eventually(
     async () => {
-      const after = await read();
-      const change = Object.fromEntries(Object.keys(series).map((key) => [key, after[key]! - before[key]!]));
+      // First no open stream, then the series: each read is its own scrape, and a stream ending
+      // between two scrapes would otherwise pass this check with a stale count.
       expect(await metric('mini_chat_streams_active')).toBe(0);
-      return change;
+      const after = await read();
+      return Object.fromEntries(Object.keys(series).map((key) => [key, after[key]! - before[key]!]));
     },
     { timeoutMs: 5_000 },
   );
