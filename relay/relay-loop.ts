@@ -92,7 +92,7 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
     const outcome = await publishBatch(options.publisher, events);
     const acknowledgedAt = Date.now();
     metrics.publishedTotal.add(outcome.published.length);
-    for (const event of outcome.published) metrics.commitToPublishMs.record(acknowledgedAt - event.createdAt.getTime());
+    for (const event of outcome.published) metrics.commitToPublishMs.record(acknowledgedAt - event.createdAtMs);
     for (const failure of outcome.failures) metrics.publishErrorsTotal.add(1, { reason: failure.isPermanent ? 'refused' : 'unavailable' });
     if (outcome.failures.length > 0) {
       logger.warn({ failedChats: outcome.failures.length, published: outcome.published.length, error: outcome.failures[0]!.error }, 'publishing failed; the affected chats back off');

@@ -51,6 +51,8 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): KafkaPubli
     const admin = kafka.admin();
     await admin.connect();
     try {
+      // asked first: creating an existing topic works but makes kafkajs log an error
+      if ((await admin.listTopics()).includes(options.topic)) return;
       // kafkajs speaks CreateTopics v3, which has no "broker default" replication factor (-1):
       // three replicas where the cluster has them, fewer on a smaller (development) cluster.
       const replicationFactor = Math.min(3, (await admin.describeCluster()).brokers.length);

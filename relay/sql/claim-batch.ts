@@ -12,7 +12,8 @@ export type ClaimedEvent = {
   readonly traceId: string | null;
   /** The stored event JSON, as text: published as the record value. */
   readonly payload: string;
-  readonly createdAt: Date;
+  /** `created_at` in epoch milliseconds (a number parses faster than a Date, 500 times a batch). */
+  readonly createdAtMs: number;
 };
 
 /**
@@ -50,7 +51,7 @@ leased as (
 )
 select e.${c.id} as id, e.${c.eventId} as "eventId", e.${c.eventType} as "eventType", e.${c.tenantId} as "tenantId",
        e.${c.chatId} as "chatId", e.${c.chatSeq} as "chatSeq", e.${c.traceId} as "traceId",
-       e.${c.payload}::text as payload, e.${c.createdAt} as "createdAt"
+       e.${c.payload}::text as payload, (extract(epoch from e.${c.createdAt}) * 1000)::float8 as "createdAtMs"
   from taken
   join ${OUTBOX_TABLE} e on e.${c.chatId} = taken.${ch.chatId} and e.${c.chatSeq} > taken.after_seq and e.${c.chatSeq} <= taken.up_to_seq
  order by taken.${ch.readyAt}, taken.${ch.chatId}, e.${c.chatSeq}`;
@@ -71,6 +72,11 @@ export type ClaimOptions = {
  * instance publishes these chats until it settles them (or the lease expires and is reclaimed).
  */
 export async function claimBatch(db: DatabaseClient, options: ClaimOptions): Promise<ClaimedEvent[]> {
-  const { rows } = await db.query<ClaimedEvent>(claimBatchSql, [options.instanceId, options.batchSize, options.maxChats, options.leaseMs]);
+  // named: prepared once per connection, so the plan is not made again for every batch (~3 ms)
+  const { rows } = await db.query<ClaimedEvent>({
+    name: 'relay-claim-batch',
+    text: claimBatchSql,
+    values: [options.instanceId, options.batchSize, options.maxChats, options.leaseMs],
+  });
   return rows;
 }

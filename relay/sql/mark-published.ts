@@ -38,7 +38,11 @@ on conflict (${pub.chatId}, ${pub.upToSeq}) do nothing`;
  */
 export async function markPublished(db: DatabaseClient, options: { instanceId: string; progress: readonly ChatProgress[] }): Promise<void> {
   if (options.progress.length === 0) return;
-  await db.query(markPublishedSql, [options.progress.map((chat) => chat.chatId), options.progress.map((chat) => chat.upToSeq), options.instanceId]);
+  await db.query({
+    name: 'relay-mark-published', // prepared once per connection, as the claim
+    text: markPublishedSql,
+    values: [options.progress.map((chat) => chat.chatId), options.progress.map((chat) => chat.upToSeq), options.instanceId],
+  });
 }
 
 /** The progress of each chat in `events` (published in chat order): its highest `chatSeq`. */
