@@ -31,9 +31,13 @@ export type RelayLoop = {
   stop(): Promise<void>;
 };
 
-// Two batches per instance: while one waits for Kafka's acknowledgement, the next is claimed and
-// sent (kafkajs queues it behind the first, one request in flight), and the first is settled.
-// Batches hold different chats, so their order does not matter.
+// Two workers, each with up to two batches in flight: while a batch waits for Kafka's
+// acknowledgement, others are claimed, queued in kafkajs behind it (one request in flight) and
+// settled, so the producer always has the next batch when an acknowledgement comes. Measured on 2
+// cores with a 100,000-event backlog: one worker with two batches 0.69 of a raw producer's
+// throughput, one with three 0.69, two workers 0.77. Batches hold different chats, so their
+// order does not matter.
+const workers = 2;
 const batchesInFlight = 2;
 // After stop, how long recording a finished batch may keep retrying a failing database.
 const settleGraceMs = 10_000;
@@ -129,6 +133,7 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
         else await options.wakeUp.wait(stopping.signal);
         continue;
       }
+      if (events.length === options.batchSize) options.wakeUp.nudge();
       const job: Promise<void> = publishAndSettle(events).finally(() => inFlight.delete(job));
       inFlight.add(job);
       if (inFlight.size >= batchesInFlight) await Promise.race(inFlight);
@@ -136,7 +141,9 @@ export function startRelayLoop(options: RelayLoopOptions): RelayLoop {
     await Promise.all(inFlight);
   };
 
-  const running = run().catch((error: unknown) => logger.fatal({ err: error, error: describeError(error) }, 'relay loop crashed'));
+  const running = Promise.all(Array.from({ length: workers }, () => run())).catch((error: unknown) =>
+    logger.fatal({ err: error, error: describeError(error) }, 'relay loop crashed'),
+  );
   return {
     get isDatabaseUp() {
       return isDatabaseUp;

@@ -9,6 +9,8 @@ export type WakeUp = {
    * the poll interval at the latest, or when `signal` aborts.
    */
   wait(signal: AbortSignal): Promise<void>;
+  /** Wakes the other waiting workers: one found a full batch, so there may be more work. */
+  nudge(): void;
   /** True while the LISTEN connection is up. */
   readonly isListening: boolean;
   close(): Promise<void>;
@@ -24,14 +26,15 @@ const reconnectDelaysMs = [100, 250, 500, 1_000, 2_000, 5_000];
  */
 export function listenForCommits(options: { databaseUrl: string; pollIntervalMs: number; logger: Logger }): WakeUp {
   let hasPendingWakeUp = true;
-  let wake: (() => void) | undefined;
+  const waiters = new Set<() => void>();
   let client: pg.Client | undefined;
   let isClosed = false;
   let attempt = 0;
 
+  // A NOTIFY wakes every waiting worker; with none waiting it is kept for the next one.
   const notify = () => {
-    hasPendingWakeUp = true;
-    wake?.();
+    if (waiters.size === 0) hasPendingWakeUp = true;
+    for (const wake of [...waiters]) wake();
   };
 
   const connect = async () => {
@@ -81,15 +84,15 @@ export function listenForCommits(options: { databaseUrl: string; pollIntervalMs:
         const done = () => {
           clearTimeout(timer);
           signal.removeEventListener('abort', done);
-          wake = undefined;
+          waiters.delete(done);
           resolve();
         };
         const timer = setTimeout(done, options.pollIntervalMs);
         signal.addEventListener('abort', done, { once: true });
-        wake = done;
+        waiters.add(done);
       });
-      hasPendingWakeUp = false;
     },
+    nudge: notify,
     get isListening() {
       return client !== undefined;
     },
