@@ -53,8 +53,7 @@ select e.${c.id} as id, e.${c.eventId} as "eventId", e.${c.eventType} as "eventT
        e.${c.chatId} as "chatId", e.${c.chatSeq} as "chatSeq", e.${c.traceId} as "traceId",
        e.${c.payload}::text as payload, (extract(epoch from e.${c.createdAt}) * 1000)::float8 as "createdAtMs"
   from taken
-  join ${OUTBOX_TABLE} e on e.${c.chatId} = taken.${ch.chatId} and e.${c.chatSeq} > taken.after_seq and e.${c.chatSeq} <= taken.up_to_seq
- order by taken.${ch.readyAt}, taken.${ch.chatId}, e.${c.chatSeq}`;
+  join ${OUTBOX_TABLE} e on e.${c.chatId} = taken.${ch.chatId} and e.${c.chatSeq} > taken.after_seq and e.${c.chatSeq} <= taken.up_to_seq`;
 
 /** Options of {@link claimBatch}. */
 export type ClaimOptions = {
@@ -68,7 +67,7 @@ export type ClaimOptions = {
 
 /**
  * Leases the chats of up to `batchSize` events to `instanceId` for `leaseMs` and returns the
- * events in publish order: chats longest-ready first, each in `chat_seq` order. Only this
+ * events in publish order: grouped by chat, each chat in `chat_seq` order. Only this
  * instance publishes these chats until it settles them (or the lease expires and is reclaimed).
  */
 export async function claimBatch(db: DatabaseClient, options: ClaimOptions): Promise<ClaimedEvent[]> {
@@ -78,5 +77,6 @@ export async function claimBatch(db: DatabaseClient, options: ClaimOptions): Pro
     text: claimBatchSql,
     values: [options.instanceId, options.batchSize, options.maxChats, options.leaseMs],
   });
-  return rows;
+  // Order matters within a chat only; sorting here spares the database a sort of 500 wide rows.
+  return rows.sort((a, b) => (a.chatId < b.chatId ? -1 : a.chatId > b.chatId ? 1 : a.chatSeq - b.chatSeq));
 }

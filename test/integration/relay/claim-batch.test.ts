@@ -35,14 +35,28 @@ async function aChatWithEvents(count: number) {
 }
 
 describe('claimBatch', () => {
-  it('claims the next events of each ready chat, each chat in chat_seq order, the longest-ready chat first', async () => {
+  it('claims the next events of each ready chat, grouped by chat, each chat in chat_seq order', async () => {
     const a = await aChatWithEvents(3);
     const b = await aChatWithEvents(2);
 
     const claimed = await claim('relay-a', [a.chatId, b.chatId]);
 
-    expect(claimed.map((event) => event.eventId)).toEqual([...a.eventIds, ...b.eventIds]);
-    expect(claimed.map((event) => event.chatSeq)).toEqual([1, 2, 3, 1, 2]);
+    const perChat = (chatId: string) => claimed.filter((event) => event.chatId === chatId).map((event) => [event.eventId, event.chatSeq]);
+    expect(perChat(a.chatId)).toEqual(a.eventIds.map((eventId, index) => [eventId, index + 1]));
+    expect(perChat(b.chatId)).toEqual(b.eventIds.map((eventId, index) => [eventId, index + 1]));
+    expect(new Set(claimed.map((event) => event.chatId)).size).toBe(2);
+    expect(claimed.findIndex((event) => event.chatId === a.chatId) + 3).toBe(claimed.findLastIndex((event) => event.chatId === a.chatId) + 1);
+  });
+
+  it('serves the chat that has been ready the longest first when the batch has no room for all', async () => {
+    await database.rows(`update outbox_chats set published_seq = last_seq`);
+    const later = await aChatWithEvents(2);
+    const earlier = await aChatWithEvents(2);
+    await database.rows(`update outbox_chats set ready_at = now() - interval '1 minute' where chat_id = $1`, [earlier.chatId]);
+
+    const claimed = await claim('relay-a', [later.chatId, earlier.chatId], 2);
+
+    expect(claimed.map((event) => event.eventId)).toEqual(earlier.eventIds);
   });
 
   it('gives a chat to one instance at a time: a second instance gets other chats only', async () => {
