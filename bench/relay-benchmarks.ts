@@ -1,4 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
+import type { ReportRow } from './benchmark-report.ts';
 import { startRelayBenchEnvironment } from './relay/relay-bench-environment.ts';
 import { measureRelayLatency, type RelayLatency } from './relay/relay-latency.ts';
 import { measureRelayThroughput, type RelayThroughput } from './relay/relay-throughput.ts';
@@ -37,41 +38,53 @@ export async function runRelayBenchmarks(): Promise<{ throughput: RelayThroughpu
   }
 }
 
-/** The result table, one row per measurement, with its target and verdict. */
-export function relayReportRows(results: { throughput: RelayThroughput[]; latency: RelayLatency[] }): string[][] {
-  const rows = [['scenario', 'raw kafkajs', 'relay', 'ratio / target', 'result']];
+/** One row per measurement, in the shape of `npm run bench`'s table (`ReportRow`). */
+export function relayReportRows(results: { throughput: RelayThroughput[]; latency: RelayLatency[] }): ReportRow[] {
+  const rows: ReportRow[] = [];
   for (const [index, round] of results.throughput.entries()) {
     const ratio = round.relayEventsPerSecond / round.rawEventsPerSecond;
-    rows.push([
-      `throughput, backlog ${round.events} × ${round.payloadBytes} B, round ${index + 1}`,
-      `${Math.round(round.rawEventsPerSecond)} ev/s`,
-      `${Math.round(round.relayEventsPerSecond)} ev/s`,
-      `${ratio.toFixed(2)} / ≥ ${targets.throughputRatio}`,
-      ratio >= targets.throughputRatio ? 'pass' : 'FAIL',
-    ]);
+    rows.push({
+      scenario: `relay throughput, backlog ${round.events} × ${round.payloadBytes} B, round ${index + 1}`,
+      baseline: `raw kafkajs ${Math.round(round.rawEventsPerSecond)} ev/s`,
+      measured: `${Math.round(round.relayEventsPerSecond)} ev/s`,
+      versus: ratio.toFixed(2),
+      target: `≥ ${targets.throughputRatio}`,
+      result: ratio >= targets.throughputRatio ? 'pass' : 'FAIL',
+    });
   }
+  const p = (value: number) => `${value.toFixed(0)} ms`;
   for (const run of results.latency) {
-    const p = (value: number) => `${value.toFixed(0)} ms`;
-    rows.push([
-      `commit → published, ${run.eventsPerSecond} ev/s (${run.events} events)`,
-      '—',
-      `p50 ${p(run.toPublishedMs.p50)}, p99 ${p(run.toPublishedMs.p99)}`,
-      `p99 ≤ ${targets.p99Ms} ms`,
-      run.toPublishedMs.p99 <= targets.p99Ms ? 'pass' : 'FAIL',
-    ]);
-    rows.push([`commit → consumed, ${run.eventsPerSecond} ev/s`, '—', `p50 ${p(run.toConsumedMs.p50)}, p99 ${p(run.toConsumedMs.p99)}`, 'info', 'info']);
+    rows.push({
+      scenario: `relay commit → published, ${run.eventsPerSecond} ev/s (${run.events} events)`,
+      baseline: '—',
+      measured: `p50 ${p(run.toPublishedMs.p50)}, p99 ${p(run.toPublishedMs.p99)}`,
+      versus: '—',
+      target: `p99 ≤ ${targets.p99Ms} ms`,
+      result: run.toPublishedMs.p99 <= targets.p99Ms ? 'pass' : 'FAIL',
+    });
+    rows.push({
+      scenario: `relay commit → consumed, ${run.eventsPerSecond} ev/s`,
+      baseline: '—',
+      measured: `p50 ${p(run.toConsumedMs.p50)}, p99 ${p(run.toConsumedMs.p99)}`,
+      versus: '—',
+      target: '—',
+      result: 'info',
+    });
   }
   return rows;
 }
 
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  for (const row of rows) process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')}\n`);
+function printTable(rows: readonly ReportRow[]): void {
+  const cells = [['scenario', 'baseline', 'relay', 'ratio', 'target', 'result'], ...rows.map((row) => [row.scenario, row.baseline, row.measured, row.versus, row.target, row.result])];
+  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((cell) => cell[column]!.length)));
+  for (const cell of cells) process.stdout.write(`${cell.map((value, column) => value.padEnd(widths[column]!)).join('  ')}\n`);
 }
 
 if (import.meta.main) {
   progress(`${availableParallelism()} cores, load ${loadavg().map((load) => load.toFixed(1)).join(' ')}`);
   const results = await runRelayBenchmarks();
+  progress(`done, load ${loadavg().map((load) => load.toFixed(1)).join(' ')}`);
   printTable(relayReportRows(results));
+  if (relayReportRows(results).some((row) => row.result === 'FAIL')) process.exitCode = 1;
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(results)}\n`);
 }
