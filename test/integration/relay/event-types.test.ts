@@ -12,7 +12,7 @@ import {
 import { expectValidAuditEvent } from '../../support/audit-events.ts';
 import { aTopicName, readTopic } from '../../support/kafka.ts';
 import { aTraceId, enqueueInOneTransaction } from '../../support/outbox-events.ts';
-import { startTestRelay, waitUntilReady } from '../../support/relay.ts';
+import { scrapeMetrics, startTestRelay, waitUntilReady } from '../../support/relay.ts';
 import { createRelayTestDatabase, type RelayTestDatabase } from '../../support/relay-database.ts';
 
 let database: RelayTestDatabase;
@@ -46,7 +46,7 @@ function oneEventOfEveryType(chatId: string) {
 }
 
 describe('relay: the Kafka record of each audit event type', () => {
-  it('publishes every event type with key chat_id, the spec headers and the event JSON unchanged', async () => {
+  it('publishes every event type with key chat_id, the spec headers and the event JSON unchanged, and counts them in its metrics', async () => {
     const chatId = randomUUID();
     const events = oneEventOfEveryType(chatId);
     await enqueueInOneTransaction(database.orm, events.map(outboxEventOf));
@@ -55,6 +55,7 @@ describe('relay: the Kafka record of each audit event type', () => {
     await waitUntilReady(relay);
 
     const records = await readTopic(topic, { count: events.length, timeoutMs: 30_000 });
+    const metrics = await scrapeMetrics(relay);
     await relay.stop();
 
     expect(records.map((record) => record.headers['event-type'])).toEqual([
@@ -76,5 +77,10 @@ describe('relay: the Kafka record of each audit event type', () => {
       });
     }
     expect(records.filter((record) => record.headers['traceparent'] === undefined).map((record) => record.headers['event-type'])).toEqual(['turn_failed']);
+    expect(metrics).toMatch(/^mini_chat_outbox_published_total 7$/m);
+    expect(metrics).toMatch(/^mini_chat_outbox_commit_to_publish_ms_count 7$/m);
+    for (const name of ['mini_chat_outbox_backlog', 'mini_chat_outbox_oldest_unpublished_age_seconds', 'mini_chat_outbox_dead_letters']) {
+      expect(metrics).toMatch(new RegExp(`^${name} \\d`, 'm'));
+    }
   });
 });

@@ -61,6 +61,7 @@ describe('relay: an event Kafka refuses (poison)', () => {
     expect(await stateOf(chat.poison.eventId)).toMatchObject({ published: false, last_error: expect.stringContaining('MESSAGE_TOO_LARGE') });
     expect(await stateOf(chat.after.eventId)).toMatchObject({ published: false, attempts: 0 });
     await eventually(async () => expect(await deadLetterGauge(relay)).toBe(1), { timeoutMs: 15_000, intervalMs: 200 });
+    expect(await scrapeMetrics(relay)).toMatch(/^mini_chat_outbox_publish_errors_total\{reason="refused"\} 3$/m);
 
     const listed = await runRelayCli(['dead-letters', 'list'], { databaseUrl: database.databaseUrl });
     expect(listed.code).toBe(0);
