@@ -36,7 +36,8 @@ export function startMaintenance(options: MaintenanceOptions): { stop(): Promise
   let isStopped = false;
 
   const runRound = async () => {
-    await options.publisher.ensureConnected().catch((error: unknown) => logger.warn({ err: error }, 'Kafka is not reachable; retrying'));
+    // not awaited: a Kafka that is down (seconds per connect attempt) must not delay the rest
+    void options.publisher.ensureConnected().catch((error: unknown) => logger.warn({ err: error }, 'Kafka is not reachable; retrying'));
     try {
       for (const { instanceId, chats } of await reclaimExpiredLeases(db)) {
         logger.warn({ previousOwner: instanceId, chats }, 'reclaimed expired leases of a relay instance (stopped or stalled); their events are published again');
