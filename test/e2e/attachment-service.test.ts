@@ -149,10 +149,11 @@ describe('AttachmentService over gRPC', () => {
     const user = await aUser();
     const created = await anUpload(user, await aChatOf(user));
     const otherChatId = await aChatOf(user);
-    const get = client.attachments.getAttachment({ chatId: otherChatId, attachmentId: created.id }, { headers: user.headers });
-    const del = client.attachments.deleteAttachment({ chatId: otherChatId, attachmentId: created.id }, { headers: user.headers });
-    expect(await failureOf(get)).toMatchObject({ code: Code.NotFound, reason: 'ATTACHMENT_NOT_FOUND' });
-    expect(await failureOf(del)).toMatchObject({ code: Code.NotFound, reason: 'ATTACHMENT_NOT_FOUND' });
+    // One call at a time: a rejected call nobody awaits yet is an unhandled rejection.
+    const get = await failureOf(client.attachments.getAttachment({ chatId: otherChatId, attachmentId: created.id }, { headers: user.headers }));
+    const del = await failureOf(client.attachments.deleteAttachment({ chatId: otherChatId, attachmentId: created.id }, { headers: user.headers }));
+    expect(get).toMatchObject({ code: Code.NotFound, reason: 'ATTACHMENT_NOT_FOUND' });
+    expect(del).toMatchObject({ code: Code.NotFound, reason: 'ATTACHMENT_NOT_FOUND' });
     expect((await attachmentRow(created.id))?.deleted_at).toBeNull();
   });
 });
