@@ -31,6 +31,6 @@ export function grammarProblems(events: readonly SeenEvent[]): string[] {
     if (event.sequence !== index + 1) problems.push(`event ${index} has sequence ${event.sequence}`);
   });
   const sequenceOfKinds = kinds(events).join(' ');
-  if (!/^started( (delta|heartbeat))* (done|failed)$/.test(sequenceOfKinds)) problems.push(`grammar: ${sequenceOfKinds}`);
+  if (sequenceOfKinds.match(/^started( (delta|heartbeat))* (done|failed)$/) === null) problems.push(`grammar: ${sequenceOfKinds}`);
   return problems;
 }
