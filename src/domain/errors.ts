@@ -55,3 +55,11 @@ export function invalidArgument(fieldViolations: readonly FieldViolation[]): Tur
 export function chatNotFound(chatId: string): TurnError {
   return new TurnError('CHAT_NOT_FOUND', `chat ${chatId} not found`, { metadata: { chat_id: chatId } });
 }
+
+export function attachmentNotFound(chatId: string, attachmentId: string): TurnError {
+  return new TurnError('ATTACHMENT_NOT_FOUND', `attachment ${attachmentId} not found`, { metadata: { chat_id: chatId, attachment_id: attachmentId } });
+}
+
+export function modelUnavailable(chatId: string, model: string): TurnError {
+  return new TurnError('MODEL_UNAVAILABLE', `the chat's model ${model} is not in the catalog`, { metadata: { chat_id: chatId, model } });
+}

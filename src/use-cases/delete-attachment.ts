@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { softDeleteAttachment } from '../db/repositories/attachment.repository.ts';
 import { findChatForOwner } from '../db/repositories/chat.repository.ts';
 import { runInTransaction } from '../db/transaction.ts';
-import { chatNotFound, TurnError } from '../domain/errors.ts';
+import { attachmentNotFound, chatNotFound } from '../domain/errors.ts';
 import type { Requester } from './chat-commands.ts';
 
 export type DeleteAttachmentCommand = { readonly requester: Requester; readonly chatId: string; readonly attachmentId: string };
@@ -21,9 +21,7 @@ export async function deleteAttachment(orm: MikroORM, command: DeleteAttachmentC
     const scope = { tenantId: owner.tenantId, chatId: chat.id, uploadedBy: owner.userId };
     const isDeleted = await softDeleteAttachment(em, scope, command.attachmentId, new Date());
     if (!isDeleted) {
-      throw new TurnError('ATTACHMENT_NOT_FOUND', `attachment ${command.attachmentId} not found`, {
-        metadata: { chat_id: command.chatId, attachment_id: command.attachmentId },
-      });
+      throw attachmentNotFound(command.chatId, command.attachmentId);
     }
   });
 }

@@ -4,10 +4,11 @@ import { findChatForOwner } from '../db/repositories/chat.repository.ts';
 import { findMessageById } from '../db/repositories/message.repository.ts';
 import { findTurnByRequestId } from '../db/repositories/turn.repository.ts';
 import type { Turn } from '../db/entities/turn.entity.ts';
-import { TurnError, chatNotFound } from '../domain/errors.ts';
+import { chatNotFound } from '../domain/errors.ts';
 import type { FinishReason } from '../domain/turn.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import type { Requester } from './chat-commands.ts';
+import { modelOfChat } from './model-of-chat.ts';
 import { requestIdConflict, startTurn } from './start-turn.ts';
 import { streamTurn, type StreamTurnDeps } from './stream-turn.ts';
 import type { TurnStreamEvent } from './turn-stream-events.ts';
@@ -33,8 +34,7 @@ export async function* generateTurn(deps: GenerateTurnDeps, command: GenerateTur
   const em = deps.orm.em.fork();
   const chat = await findChatForOwner(em, command.requester.owner, command.chatId);
   if (!chat) throw chatNotFound(command.chatId);
-  const model = deps.catalog.find(chat.model);
-  if (!model) throw new TurnError('MODEL_UNAVAILABLE', `the chat's model ${chat.model} is not in the catalog`, { metadata: { chat_id: chat.id, model: chat.model } });
+  const model = modelOfChat(deps.catalog, chat);
 
   if (command.requestId !== undefined) {
     const existing = await findTurnByRequestId(em, { tenantId: chat.tenantId, chatId: chat.id, requestId: command.requestId });

@@ -1,8 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { findAttachmentForOwner } from '../db/repositories/attachment.repository.ts';
 import { findChatForOwner } from '../db/repositories/chat.repository.ts';
-import { runInTransaction } from '../db/transaction.ts';
-import { chatNotFound, TurnError } from '../domain/errors.ts';
+import { attachmentNotFound, chatNotFound } from '../domain/errors.ts';
 import type { Requester } from './chat-commands.ts';
 import type { AttachmentMetadata } from './create-attachment.ts';
 
@@ -14,17 +13,15 @@ export type GetAttachmentCommand = { readonly requester: Requester; readonly cha
  * attachment, or one of another chat, is ATTACHMENT_NOT_FOUND.
  */
 export async function getAttachment(orm: MikroORM, command: GetAttachmentCommand): Promise<AttachmentMetadata> {
-  return runInTransaction(orm.em, async (em) => {
-    const { owner } = command.requester;
-    const chat = await findChatForOwner(em, owner, command.chatId);
-    if (!chat) throw chatNotFound(command.chatId);
-    const scope = { tenantId: owner.tenantId, chatId: chat.id, uploadedBy: owner.userId };
-    const attachment = await findAttachmentForOwner(em, scope, command.attachmentId);
-    if (!attachment) {
-      throw new TurnError('ATTACHMENT_NOT_FOUND', `attachment ${command.attachmentId} not found`, {
-        metadata: { chat_id: command.chatId, attachment_id: command.attachmentId },
-      });
-    }
-    return attachment;
-  });
+  // A read: no transaction needed.
+  const em = orm.em.fork();
+  const { owner } = command.requester;
+  const chat = await findChatForOwner(em, owner, command.chatId);
+  if (!chat) throw chatNotFound(command.chatId);
+  const scope = { tenantId: owner.tenantId, chatId: chat.id, uploadedBy: owner.userId };
+  const attachment = await findAttachmentForOwner(em, scope, command.attachmentId);
+  if (!attachment) {
+    throw attachmentNotFound(command.chatId, command.attachmentId);
+  }
+  return attachment;
 }

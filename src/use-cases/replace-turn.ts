@@ -3,12 +3,12 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { findLiveLinkedAttachmentIds, findLiveUserMessage, softDeleteMessagesOfRequest, softDeleteTurn } from '../db/repositories/turn-mutation.repository.ts';
 import { runInTransaction } from '../db/transaction.ts';
 import { outboxEventOf, turnReplacedEvent } from '../domain/audit-events.ts';
-import { TurnError } from '../domain/errors.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import { enqueue } from '../outbox/enqueue.ts';
 import { inSpan } from '../telemetry/spans.ts';
 import type { Requester } from './chat-commands.ts';
 import { guardLatestTurn, type TurnAddress } from './guard-latest-turn.ts';
+import { modelOfChat } from './model-of-chat.ts';
 import { openTurn } from './open-turn.ts';
 import { translateRace } from './start-turn.ts';
 import type { StartedTurn } from './started-turn.ts';
@@ -37,8 +37,7 @@ async function replaceTurnInSpan(deps: { orm: MikroORM; catalog: ModelCatalog },
     return await runInTransaction(deps.orm.em, async (tx) => {
       const { chat, target } = await guardLatestTurn(tx, command.requester, command);
       const scope = { tenantId: chat.tenantId, chatId: chat.id };
-      const model = deps.catalog.find(chat.model);
-      if (!model) throw new TurnError('MODEL_UNAVAILABLE', `the chat's model ${chat.model} is not in the catalog`, { metadata: { chat_id: chat.id } });
+      const model = modelOfChat(deps.catalog, chat);
       const oldMessage = await findLiveUserMessage(tx, { ...scope, requestId: target.requestId });
       const attachmentIds = oldMessage ? await findLiveLinkedAttachmentIds(tx, { tenantId: chat.tenantId, messageId: oldMessage.id }) : [];
       const now = new Date();

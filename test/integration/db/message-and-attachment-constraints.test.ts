@@ -9,6 +9,7 @@ import { messageConstraints, MessageSchema } from '../../../src/db/entities/mess
 import { TurnSchema } from '../../../src/db/entities/turn.entity.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { aChatRow, aCompletedTurnRow, aMessageRow, anAttachmentRow } from '../../support/entity-rows.ts';
+import { rejectionOf } from '../../support/rejection.ts';
 
 let database: TestDatabase;
 let em: EntityManager;
@@ -26,13 +27,6 @@ async function insertChat() {
   const chat = aChatRow();
   await em.insert(ChatSchema, chat);
   return chat;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.fail('the database accepted the row'),
-    (error: unknown) => error,
-  );
 }
 
 describe('messages', () => {

@@ -5,6 +5,7 @@ import { ChatSchema } from '../../../src/db/entities/chat.entity.ts';
 import { turnConstraints, TurnSchema } from '../../../src/db/entities/turn.entity.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { aChatRow, aCompletedTurnRow, aTurnRow } from '../../support/entity-rows.ts';
+import { rejectionOf } from '../../support/rejection.ts';
 
 let database: TestDatabase;
 let em: EntityManager;
@@ -22,13 +23,6 @@ async function insertChat() {
   const chat = aChatRow();
   await em.insert(ChatSchema, chat);
   return chat;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.fail('the database accepted the row'),
-    (error: unknown) => error,
-  );
 }
 
 describe('chat_turns', () => {
