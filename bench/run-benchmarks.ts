@@ -5,7 +5,7 @@ import { startBenchEnvironment, type BenchEnvironment } from './bench-environmen
 import { measureCancelPropagation } from './cancel-propagation.ts';
 import { describeCpuWindows } from './cpu-window.ts';
 import { measureMemoryUnderLoad } from './memory-under-load.ts';
-import { measureThroughput } from './throughput.ts';
+import { measureThroughput, throughputPieceCount } from './throughput.ts';
 import { completeDirectTimed, connectServiceClient, generateTimed, openChat } from './timed-streams.ts';
 import { measureTtftOverhead } from './ttft-overhead.ts';
 
@@ -112,6 +112,7 @@ function printDetails(results: BenchResults): void {
   for (const result of results.throughput) {
     write(`throughput ${result.concurrency} streams: direct [${list(result.directBytesPerSecond, 1e6)}] MB/s, service [${list(result.serviceBytesPerSecond, 1e6)}] MB/s`);
     write(`throughput ${result.concurrency} streams: CPU during service rounds: ${describeCpuWindows(result.serviceRoundCpu, result.concurrency)}`);
+    write(`throughput ${result.concurrency} streams: deltas per answer of ${throughputPieceCount} pieces [${result.serviceDeltasPerAnswer.map((count) => count.toFixed(0)).join(', ')}]`);
   }
   const failures = [...results.ttft.flatMap((r) => r.failures), ...results.throughput.flatMap((r) => r.failures), ...(results.cancel?.failures ?? [])];
   write(`failed or unmatched streams: ${failures.length}`);

@@ -14,6 +14,8 @@ export type StreamTiming = {
   firstDeltaAt: number | undefined;
   lastDeltaAt: number | undefined;
   contentBytes: number;
+  /** Non-empty deltas received: through the service, fewer than the stub's pieces when deltas were coalesced. */
+  deltaCount: number;
   /** `done` or `failed` (terminal event), `cancelled` (we aborted), `stopped` (direct: stream ended), or an error code. */
   end: string;
 };
@@ -52,13 +54,14 @@ export async function openChat(client: ServiceClient): Promise<string> {
 }
 
 function newTiming(): StreamTiming {
-  return { marker: `bench ${randomUUID()}`, firstDeltaAt: undefined, lastDeltaAt: undefined, contentBytes: 0, end: 'open' };
+  return { marker: `bench ${randomUUID()}`, firstDeltaAt: undefined, lastDeltaAt: undefined, contentBytes: 0, deltaCount: 0, end: 'open' };
 }
 
 function recordDelta(timing: StreamTiming, text: string, options: StreamOptions): void {
   const at = performance.now();
   timing.lastDeltaAt = at;
   timing.contentBytes += Buffer.byteLength(text);
+  timing.deltaCount += 1;
   if (timing.firstDeltaAt !== undefined) return;
   timing.firstDeltaAt = at;
   options.onFirstDelta?.(at);

@@ -6,6 +6,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { ServiceMetrics } from '../telemetry/metrics.ts';
 import { assembleTurnContext } from './assemble-turn-context.ts';
 import { finalizeTurn, type Finalization } from './finalize-turn.ts';
+import { readProviderAhead, type ProviderReadAhead } from './provider-read-ahead.ts';
 import type { StartedTurn } from './started-turn.ts';
 import type { TurnStreamEvent } from './turn-stream-events.ts';
 import { observeTurnStream, type TurnStreamTelemetry } from './turn-stream-telemetry.ts';
@@ -27,7 +28,8 @@ const progressRefreshMs = 10_000;
 const heartbeatTick = Symbol('heartbeat');
 
 /**
- * Streams a started turn (turns.md steps 5–8): `started`, the model's deltas as they arrive,
+ * Streams a started turn (turns.md steps 5–8): `started`, the model's deltas as they arrive (those
+ * that arrived while the previous event was being sent go out together: `readProviderAhead`),
  * heartbeats in silences, then `done` or `failed` once the end is committed. No transaction or lock
  * is held while the model answers. The call's signal firing (client cancel, deadline, shutdown), or
  * a reader that stops taking events, aborts the provider request at once and finalizes the turn as
@@ -61,6 +63,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     }
   }
   const heartbeat = createHeartbeat(deps.heartbeatIntervalMs);
+  let readAhead: ProviderReadAhead | undefined;
   try {
     yield* guarded(startedEvent(turn));
     const context = await assembleTurnContext(deps.orm, turn, deps.systemPrompt);
@@ -69,9 +72,9 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
       return;
     }
     const chunks = deps.provider.stream({ model: turn.model, messages: context, maxOutputTokens: turn.model.maxOutputTokens, signal: providerAbort.signal });
-    const iterator = chunks[Symbol.asyncIterator]();
     telemetry.providerRequested();
-    let pending = telemetry.providerRead(iterator.next(), providerAbort.signal);
+    readAhead = readProviderAhead(chunks[Symbol.asyncIterator](), (read) => telemetry.providerRead(read, providerAbort.signal));
+    let pending = readAhead.next();
     for (;;) {
       const step = await heartbeat.next(pending);
       if (step === heartbeatTick) {
@@ -97,7 +100,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
       } finally {
         stall.disarm();
       }
-      pending = telemetry.providerRead(iterator.next(), providerAbort.signal);
+      pending = readAhead.next();
     }
   } catch (error) {
     const outcome = outcomeOfError(run, error, providerAbort.signal, telemetry.logger);
@@ -109,6 +112,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
   } finally {
     heartbeat.close();
     stall.close();
+    readAhead?.close();
     callSignal.removeEventListener('abort', abortProvider);
     providerAbort.abort(new Error('turn stream closed'));
     try {

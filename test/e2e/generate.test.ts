@@ -73,17 +73,40 @@ async function counts() {
 }
 
 describe('Generate streams a turn', () => {
-  it('streams started, the deltas in order and done, numbered from 1, and ends OK', async () => {
+  it('streams started, each piece the model sent as its own delta, in order, and done, numbered from 1, and ends OK', async () => {
     const user = await aUser();
     const chatId = await aChat(user.headers);
-    stub.respondOnceWith(answer(['Hello', ', ', 'world'], { usage: { promptTokens: 12, completionTokens: 3 } }));
-    const events = await readAll(client.turns.generate({ chatId, requestId: randomUUID(), content: 'Say hello' }, { headers: user.headers }));
+    // The stub sends each piece only once the client has received the one before: a model producing
+    // tokens over time, as every real one does.
+    const received = [Promise.withResolvers<void>(), Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    stub.respondOnceWith(
+      answer(['Hello', ', ', 'world'], { usage: { promptTokens: 12, completionTokens: 3 }, beforePiece: (index) => (index === 0 ? Promise.resolve() : received[index - 1]!.promise) }),
+    );
+    const events: SeenEvent[] = [];
+    for await (const event of client.turns.generate({ chatId, requestId: randomUUID(), content: 'Say hello' }, { headers: user.headers })) {
+      events.push(seen(event));
+      if (event.event.case === 'delta') received[events.filter((e) => e.kind === 'delta').length - 1]?.resolve();
+    }
     expect(grammarProblems(events)).toEqual([]);
     // Heartbeats may fall between deltas on a loaded machine (the interval here is 150 ms).
     expect(kinds(events).filter((kind) => kind !== 'heartbeat')).toEqual(['started', 'delta', 'delta', 'delta', 'done']);
     expect(textOf(events)).toBe('Hello, world');
     expect(events[0]?.value).toMatchObject({ chatId, isNewTurn: true, model: 'stub-large' });
     expect(events.at(-1)?.value).toMatchObject({ model: 'stub-large', usage: { inputTokens: 12, outputTokens: 3 } });
+  });
+
+  it('sends text that reached the service together (a backlog) in fewer deltas, in order, and stores all of it', async () => {
+    const user = await aUser();
+    const chatId = await aChat(user.headers);
+    const pieces = Array.from({ length: 500 }, (_, index) => `piece ${index};`);
+    stub.respondOnceWith(answer(pieces, { isWrittenTogether: true }));
+    const events = await readAll(client.turns.generate({ chatId, requestId: randomUUID(), content: 'Backlog' }, { headers: user.headers }));
+    expect(grammarProblems(events)).toEqual([]);
+    expect(textOf(events)).toBe(pieces.join(''));
+    // One socket write of ~80 KB reaches the service in a few reads; each read goes out as one delta.
+    expect(kinds(events).filter((kind) => kind === 'delta').length).toBeLessThanOrEqual(20);
+    const { messages } = await client.chats.listMessages({ chatId }, { headers: user.headers });
+    expect(messages.map((m) => m.content)).toEqual(['Backlog', pieces.join('')]);
   });
 
   it('makes the answer readable as soon as done arrived, under the message id announced in started', async () => {

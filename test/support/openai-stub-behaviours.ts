@@ -6,6 +6,10 @@ export type StubBehaviour =
       /** Pause before the first piece (slow first token); the headers are sent at once regardless. */
       firstPieceDelayMs?: number;
       pieceDelayMs?: number;
+      /** Awaited before each piece is sent (with its index): lets a test pace the answer by what it received. */
+      beforePiece?: (index: number) => Promise<unknown>;
+      /** All pieces in one socket write, as a server sends text it already had; pauses and gates are ignored. */
+      isWrittenTogether?: boolean;
       /** `null` ends the stream (`[DONE]`) without any finish reason, as a broken server might. */
       finishReason?: string | null;
       usage?: { promptTokens: number; completionTokens: number };
@@ -80,6 +84,9 @@ export type SseResponse = {
   /** One event with exactly this data. */
   sendData(data: string): Promise<void>;
   pause(ms: number): Promise<void>;
+  /** Holds writes back until `uncork()`, which sends them as one. */
+  cork(): void;
+  uncork(): void;
   untilClientLeaves(): Promise<void>;
   /** Flushes what was written, then destroys the socket. */
   drop(): Promise<void>;
@@ -91,9 +98,16 @@ export async function playBehaviour(behaviour: Exclude<StubBehaviour, { kind: 'h
   await sse.sendChunk({ role: 'assistant', content: '' });
   switch (behaviour.kind) {
     case 'answer': {
-      for (const [index, piece] of behaviour.pieces.entries()) {
+      if (behaviour.isWrittenTogether) {
+        sse.cork();
+        const written = behaviour.pieces.map((piece) => sse.sendChunk({ content: piece }));
+        sse.uncork();
+        await Promise.all(written);
+      }
+      for (const [index, piece] of behaviour.isWrittenTogether ? [] : behaviour.pieces.entries()) {
         const pauseMs = index === 0 ? behaviour.firstPieceDelayMs : behaviour.pieceDelayMs;
         if (pauseMs) await sse.pause(pauseMs);
+        await behaviour.beforePiece?.(index);
         await sse.sendChunk({ content: piece });
       }
       if (behaviour.finishReason !== null) await sse.sendChunk({}, behaviour.finishReason ?? 'stop');

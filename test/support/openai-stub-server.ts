@@ -159,6 +159,8 @@ function recordRequest(req: IncomingMessage, res: ServerResponse, body: unknown)
     },
     sendData: send,
     pause: (ms) => delay(ms, undefined, { signal: clientLeft.signal }),
+    cork: () => res.cork(),
+    uncork: () => res.uncork(),
     untilClientLeaves: async () => {
       if (!clientLeft.signal.aborted) await once(clientLeft.signal, 'abort');
     },

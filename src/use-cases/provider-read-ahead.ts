@@ -1,0 +1,103 @@
+import type { ProviderChunk } from '../llm/provider.ts';
+
+/**
+ * How much answer text may wait in a stream's read-ahead before the provider read pauses. Bounds
+ * each stream's memory; a reader slower than the model slows the provider read once it is full.
+ */
+export const readAheadLimitBytes = 64 * 1024;
+
+/** A provider stream read ahead of its consumer (see `readProviderAhead`). */
+export type ProviderReadAhead = {
+  /**
+   * Everything the provider has produced since the last call: one `delta` holding all deltas that
+   * arrived meanwhile (concatenated, in order), or the `done` chunk once every delta was taken, or
+   * `{ done: true }` if the provider stream ended without one. Waits only when nothing has arrived.
+   * Rejects with the provider's error, after the deltas that came before it were taken.
+   */
+  next(): Promise<IteratorResult<ProviderChunk>>;
+  /** Stops reading: a pause for room ends and the provider iterator is returned. */
+  close(): void;
+};
+
+type Ending = { readonly result: IteratorResult<ProviderChunk> } | { readonly error: unknown };
+
+/**
+ * Reads `chunks` while the consumer is busy sending the previous event, so deltas that arrive
+ * during that send go out together in the next event instead of queueing behind one send each.
+ * Nothing waits for more text: when the consumer asks and any text is there, it gets it at once;
+ * when nothing is there, it gets the next network read's text as soon as that read is parsed. A
+ * model producing tokens over time (every real one) gets each chunk sent as its own delta; only
+ * text that is already here when the previous event went out travels together (docs/streaming.md).
+ *
+ * `observe` wraps every read of the provider iterator (the stream's telemetry times them).
+ */
+export function readProviderAhead(
+  chunks: AsyncIterator<ProviderChunk>,
+  observe: (read: Promise<IteratorResult<ProviderChunk>>) => Promise<IteratorResult<ProviderChunk>>,
+  limitBytes = readAheadLimitBytes,
+): ProviderReadAhead {
+  let texts: string[] = [];
+  let queuedBytes = 0;
+  let ending: Ending | undefined;
+  let isClosed = false;
+  let wakeConsumer: (() => void) | undefined;
+  let wakeReader: (() => void) | undefined;
+
+  const wake = (waiter: (() => void) | undefined) => waiter?.();
+
+  async function readUntilEnd(): Promise<void> {
+    try {
+      while (!isClosed) {
+        const step = await observe(chunks.next());
+        if (!step.done && step.value.type === 'delta') {
+          texts.push(step.value.text);
+          queuedBytes += step.value.text.length;
+          wake(wakeConsumer);
+          if (queuedBytes >= limitBytes && !isClosed) await new Promise<void>((resolve) => (wakeReader = resolve));
+          continue;
+        }
+        ending = { result: step };
+        break;
+      }
+    } catch (error) {
+      ending = { error };
+    }
+    wake(wakeConsumer);
+    // Closed while a chunk was held back (or before the provider finished): release the request.
+    if (isClosed && !ending) void chunks.return?.().catch(() => undefined);
+  }
+
+  void readUntilEnd();
+
+  return {
+    async next() {
+      if (texts.length === 0 && !ending) {
+        while (texts.length === 0 && !ending) await new Promise<void>((resolve) => (wakeConsumer = resolve));
+        wakeConsumer = undefined;
+        // The first chunk of a network read wakes us while the rest of that read is still being
+        // parsed, a few microtasks behind it. Taking after this loop turn's I/O callbacks sends the
+        // whole read as one delta instead of one event per chunk; no timer, no waiting for the network.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      if (texts.length > 0) {
+        const text = texts.length === 1 ? (texts[0] ?? '') : texts.join('');
+        texts = [];
+        queuedBytes = 0;
+        const reader = wakeReader;
+        wakeReader = undefined;
+        wake(reader);
+        return { done: false, value: { type: 'delta', text } };
+      }
+      if (ending && 'error' in ending) throw ending.error;
+      return ending?.result ?? { done: true, value: undefined };
+    },
+    close() {
+      if (isClosed) return;
+      isClosed = true;
+      // A reader paused for room wakes, sees the close and returns the provider iterator.
+      const reader = wakeReader;
+      wakeReader = undefined;
+      wake(reader);
+    },
+  };
+}
