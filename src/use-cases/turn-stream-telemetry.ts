@@ -41,6 +41,10 @@ export function observeTurnStream(deps: TurnStreamTelemetryDeps, turn: StartedTu
   let providerFirstTokenAt: number | undefined;
   let pendingRead: Promise<unknown> | undefined;
   let isAbortTimed = false;
+  let isFirstTokenHanded = false;
+  // The provider finished before its first delta reached the client (the stream reads ahead):
+  // the span stays open for its `first_token` event and ends with this description once it has it.
+  let describeFinished: ((span: Span) => void) | undefined;
 
   const endProviderSpan = (describe: (span: Span) => void) => {
     if (!providerSpan) return;
@@ -67,7 +71,9 @@ export function observeTurnStream(deps: TurnStreamTelemetryDeps, turn: StartedTu
           if (!step.done && step.value.type === 'delta') providerFirstTokenAt ??= performance.now();
           if (!step.done && step.value.type === 'done') {
             const { usage, finishReason } = step.value;
-            endProviderSpan((span) => span.setAttributes({ 'gen_ai.response.finish_reasons': [finishReason], ...(usage ? { 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens } : {}) }));
+            describeFinished = (span) =>
+              span.setAttributes({ 'gen_ai.response.finish_reasons': [finishReason], ...(usage ? { 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens } : {}) });
+            if (isFirstTokenHanded || providerFirstTokenAt === undefined) endProviderSpan(describeFinished);
           }
           if (step.done) endProviderSpan((span) => markFailed(span, new Error('provider stream ended without a done chunk')));
           return step;
@@ -83,12 +89,14 @@ export function observeTurnStream(deps: TurnStreamTelemetryDeps, turn: StartedTu
     },
     /** The first delta was handed to the client stream at `at`. */
     firstTokenHanded(at: Date): void {
+      isFirstTokenHanded = true;
       const ttftMs = Math.max(0, at.getTime() - turn.startedAt.getTime());
       metrics.ttftMs.record(ttftMs);
       if (providerFirstTokenAt === undefined) return;
       const providerTtftMs = providerFirstTokenAt - requestedAt;
       metrics.ttftOverheadMs.record(Math.max(0, ttftMs - providerTtftMs));
       providerSpan?.addEvent('first_token', { 'minichat.ttft_ms': ttftMs, 'minichat.provider_ttft_ms': Math.round(providerTtftMs) });
+      if (describeFinished) endProviderSpan(describeFinished);
     },
     /** A client cancel, deadline, shutdown or stalled reader is about to abort the provider request. */
     cancellationObserved(): void {
@@ -101,7 +109,7 @@ export function observeTurnStream(deps: TurnStreamTelemetryDeps, turn: StartedTu
     },
     /** The stream is over and its turn finalized (or finalizing failed: `undefined`). */
     streamEnded(finalization: Finalization | undefined): void {
-      endProviderSpan((span) => span.setAttribute('minichat.provider.aborted', true));
+      endProviderSpan(describeFinished ?? ((span) => span.setAttribute('minichat.provider.aborted', true)));
       metrics.streamsActive.add(-1);
       const result = resultOf(finalization);
       metrics.streamTotal.add(1, { result });
