@@ -8,12 +8,12 @@ import type {
 } from '../../gen/minichat/v1/chat_service_pb.ts';
 import type { ModelCatalog } from '../../llm/model-catalog.ts';
 import { pageSizeField, pageTokenField, uuidField } from './fields.ts';
-import { parseRequest } from './parse-request.ts';
+import { parseRequest, schemaPerSetting } from './parse-request.ts';
 
 const maxTitleChars = 255;
 
-function createChatSchema(catalog: ModelCatalog) {
-  return z.object({
+const createChatSchema = schemaPerSetting((catalog: ModelCatalog) =>
+  z.object({
     title: z
       .string()
       .refine((title) => [...title].length <= maxTitleChars, { message: `must be at most ${maxTitleChars} characters` })
@@ -24,8 +24,8 @@ function createChatSchema(catalog: ModelCatalog) {
         message: `must be one of the catalog's models: ${catalog.models.map((model) => model.id).join(', ')}`,
       })
       .transform((model) => catalog.find(model) ?? catalog.defaultModel),
-  });
-}
+  }),
+);
 
 export function parseCreateChatRequest(req: CreateChatRequest, catalog: ModelCatalog) {
   return parseRequest(createChatSchema(catalog), { title: req.title, model: req.model });

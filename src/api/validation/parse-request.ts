@@ -15,3 +15,19 @@ export function parseRequest<Schema extends z.ZodType>(schema: Schema, input: z.
     })),
   );
 }
+
+/**
+ * `build` run once per distinct setting (a size limit, the model catalog) instead of once per
+ * request: zod compiles a schema on its first parse, which costs far more than the parse itself.
+ */
+export function schemaPerSetting<Setting, Schema>(build: (setting: Setting) => Schema): (setting: Setting) => Schema {
+  const built = new Map<Setting, Schema>();
+  return (setting) => {
+    let schema = built.get(setting);
+    if (schema === undefined) {
+      schema = build(setting);
+      built.set(setting, schema);
+    }
+    return schema;
+  };
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DeleteRequest, EditRequest, GenerateRequest, GetTurnRequest, RetryRequest } from '../../gen/minichat/v1/turn_service_pb.ts';
 import { uuidField } from './fields.ts';
-import { parseRequest } from './parse-request.ts';
+import { parseRequest, schemaPerSetting } from './parse-request.ts';
 
 /** Most distinct attachments one message may link (turns.md, Generate step 1). */
 const maxAttachments = 20;
@@ -19,14 +19,14 @@ const attachmentIdsField = z
   .max(maxAttachments, { message: `must list at most ${maxAttachments} attachments` })
   .refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat an attachment id' });
 
-function generateSchema(maxMessageBytes: number) {
-  return z.object({
+const generateSchema = schemaPerSetting((maxMessageBytes: number) =>
+  z.object({
     chat_id: uuidField,
     request_id: z.union([z.literal(''), uuidField]),
     content: contentField(maxMessageBytes),
     attachment_ids: attachmentIdsField,
-  });
-}
+  }),
+);
 
 /** Generate's command fields; an empty request id means "the server makes one". */
 export function parseGenerateRequest(req: GenerateRequest, limits: { maxMessageBytes: number }) {
@@ -62,9 +62,7 @@ export function parseDeleteRequest(req: DeleteRequest) {
   return parseGetTurnRequest(req);
 }
 
-function editSchema(maxMessageBytes: number) {
-  return turnAddressSchema.extend({ content: contentField(maxMessageBytes) });
-}
+const editSchema = schemaPerSetting((maxMessageBytes: number) => turnAddressSchema.extend({ content: contentField(maxMessageBytes) }));
 
 /** Edit's new content is validated like Generate's. */
 export function parseEditRequest(req: EditRequest, limits: { maxMessageBytes: number }) {

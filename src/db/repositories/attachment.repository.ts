@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Attachment, AttachmentSchema } from '../entities/attachment.entity.ts';
-import { MessageAttachmentSchema } from '../entities/message-attachment.entity.ts';
 
 /** Every query is scoped by tenant, chat and uploader: another user's attachment does not exist. */
 export type AttachmentScope = { readonly tenantId: string; readonly chatId: string; readonly uploadedBy: string };
@@ -37,23 +36,22 @@ export async function linkAttachments(
   );
 }
 
-/** The live text attachments of a message with their content, for the model's context. */
+/**
+ * The live text attachments of a message with their content, for the model's context, in the order
+ * they were linked. One raw statement: it runs for every turn, with or without attachments.
+ */
 export async function findTextAttachmentsOfMessage(
   em: EntityManager,
   scope: { tenantId: string; messageId: string },
 ): Promise<Array<{ filename: string; content: Buffer }>> {
-  const links = await em.find(MessageAttachmentSchema, { tenantId: scope.tenantId, messageId: scope.messageId }, { orderBy: { createdAt: 'asc' } });
-  if (links.length === 0) return [];
-  const attachments = await em.find(
-    AttachmentSchema,
-    { id: { $in: links.map((link) => link.attachmentId) }, tenantId: scope.tenantId, deletedAt: null, contentType: { $like: 'text/%' } },
-    { populate: ['content'] },
+  return em.execute<Array<{ filename: string; content: Buffer }>>(
+    `select a.filename, a.content
+       from message_attachments l
+       join attachments a on a.id = l.attachment_id and a.tenant_id = l.tenant_id
+      where l.tenant_id = ? and l.message_id = ? and a.deleted_at is null and a.content_type like 'text/%'
+      order by l.created_at, l.attachment_id`,
+    [scope.tenantId, scope.messageId],
   );
-  const byId = new Map(attachments.map((attachment) => [attachment.id, attachment]));
-  return links.flatMap((link) => {
-    const attachment = byId.get(link.attachmentId);
-    return attachment ? [{ filename: attachment.filename, content: Buffer.from(attachment.content) }] : [];
-  });
 }
 
 export async function insertAttachment(em: EntityManager, attachment: Omit<Attachment, 'deletedAt'>): Promise<void> {

@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Chat, ChatSchema } from '../entities/chat.entity.ts';
 import type { Owner } from './owner.ts';
 
@@ -85,5 +85,5 @@ export async function softDeleteChat(em: EntityManager, chat: { id: string; tena
  * Retry of the same chat cannot deadlock.
  */
 export async function lockChatRow(em: EntityManager, scope: { tenantId: string; chatId: string }): Promise<void> {
-  await em.findOne(ChatSchema, { id: scope.chatId, tenantId: scope.tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  await em.execute(`select 1 from chats where id = ? and tenant_id = ? for update`, [scope.chatId, scope.tenantId]);
 }

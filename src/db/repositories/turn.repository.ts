@@ -1,4 +1,4 @@
-import { LockMode, raw, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Turn, TurnSchema, type TurnState } from '../entities/turn.entity.ts';
 
 /** Every statement here takes the tenant as well as the ids: no query is scoped by id alone. */
@@ -87,16 +87,21 @@ export type TurnFinalization = {
 
 /**
  * The compare-and-set out of `running` (turns.md "Turn state machine"): updates the turn only if it
- * is still running and returns whether this caller won. The loser writes nothing else.
+ * is still running and returns whether this caller won. The loser writes nothing else. The
+ * finalization path's statements are raw, like the mutation path's: entity hydration cost several
+ * times the statement's own CPU (docs/benchmarks.md).
  */
 export async function finalizeTurnIfRunning(em: EntityManager, scope: { tenantId: string; turnId: string }, end: TurnFinalization): Promise<boolean> {
   const now = new Date();
-  const updated = await em.nativeUpdate(
-    TurnSchema,
-    { id: scope.turnId, tenantId: scope.tenantId, state: 'running' },
-    { ...end, completedAt: now, updatedAt: now },
+  const rows = await em.execute<unknown[]>(
+    `update chat_turns
+        set state = ?, error_code = ?, error_detail = ?, finish_reason = ?, assistant_message_id = ?,
+            input_tokens = ?, output_tokens = ?, completed_at = ?, updated_at = ?
+      where id = ? and tenant_id = ? and state = 'running'
+      returning id`,
+    [end.state, end.errorCode, end.errorDetail, end.finishReason, end.assistantMessageId, end.inputTokens, end.outputTokens, now, now, scope.turnId, scope.tenantId],
   );
-  return updated === 1;
+  return rows.length === 1;
 }
 
 /**
@@ -105,8 +110,11 @@ export async function finalizeTurnIfRunning(em: EntityManager, scope: { tenantId
  */
 export async function touchTurnProgress(em: EntityManager, scope: { tenantId: string; turnId: string }): Promise<boolean> {
   // The database clock, because the watchdog compares against it.
-  const updated = await em.nativeUpdate(TurnSchema, { id: scope.turnId, tenantId: scope.tenantId, state: 'running' }, { lastProgressAt: raw('now()') });
-  return updated === 1;
+  const rows = await em.execute<unknown[]>(`update chat_turns set last_progress_at = now() where id = ? and tenant_id = ? and state = 'running' returning id`, [
+    scope.turnId,
+    scope.tenantId,
+  ]);
+  return rows.length === 1;
 }
 
 /**
@@ -134,6 +142,6 @@ export async function lockOrphanedTurns(em: EntityManager, scan: { olderThanMs: 
  * the watchdog's `SKIP LOCKED` scan passes over a turn being finalized.
  */
 export async function lockTurnIfRunning(em: EntityManager, scope: { tenantId: string; turnId: string }): Promise<boolean> {
-  const turn = await em.findOne(TurnSchema, { id: scope.turnId, tenantId: scope.tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-  return turn?.state === 'running';
+  const rows = await em.execute<Array<{ state: TurnState }>>(`select state from chat_turns where id = ? and tenant_id = ? for update`, [scope.turnId, scope.tenantId]);
+  return rows[0]?.state === 'running';
 }
