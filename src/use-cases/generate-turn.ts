@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { findChatForOwner } from '../db/repositories/chat.repository.ts';
+import { findChatRefForOwner } from '../db/repositories/chat.repository.ts';
 import { findMessageById } from '../db/repositories/message.repository.ts';
-import { findTurnByRequestId } from '../db/repositories/turn.repository.ts';
+import { findTurnByRequestId, findTurnSummaryByRequestId } from '../db/repositories/turn.repository.ts';
 import type { Turn } from '../db/entities/turn.entity.ts';
 import { chatNotFound } from '../domain/errors.ts';
 import type { FinishReason } from '../domain/turn.ts';
@@ -32,12 +32,14 @@ export type GenerateTurnDeps = StreamTurnDeps & { readonly catalog: ModelCatalog
  */
 export async function* generateTurn(deps: GenerateTurnDeps, command: GenerateTurnCommand, signal: AbortSignal): AsyncGenerator<TurnStreamEvent> {
   const em = deps.orm.em.fork();
-  const chat = await findChatForOwner(em, command.requester.owner, command.chatId);
+  const chat = await findChatRefForOwner(em, command.requester.owner, command.chatId);
   if (!chat) throw chatNotFound(command.chatId);
   const model = modelOfChat(deps.catalog, chat);
 
   if (command.requestId !== undefined) {
-    const existing = await findTurnByRequestId(em, { tenantId: chat.tenantId, chatId: chat.id, requestId: command.requestId });
+    const address = { tenantId: chat.tenantId, chatId: chat.id, requestId: command.requestId };
+    // The cheap check on every turn; the whole turn is loaded only for a replay.
+    const existing = (await findTurnSummaryByRequestId(em, address)) && (await findTurnByRequestId(em, address));
     if (existing) {
       yield* replayTurn(deps.orm, existing, { chatId: chat.id, requestId: command.requestId });
       return;

@@ -29,8 +29,22 @@ export async function findChatForOwner(em: EntityManager, owner: Owner, chatId: 
   return em.findOne(ChatSchema, { id: chatId, tenantId: owner.tenantId, userId: owner.userId, deletedAt: null });
 }
 
-/** What the mutation path needs of a locked chat: its ids and its model. */
+/** What the turn paths need of a chat: its ids and its model. */
 export type LockedChat = { readonly id: string; readonly tenantId: string; readonly model: string };
+
+/**
+ * The owner's live chat as a {@link LockedChat} without taking a lock (one raw statement, nothing in
+ * the identity map): Generate's check before its transaction, run for every turn.
+ */
+export async function findChatRefForOwner(em: EntityManager, owner: Owner, chatId: string): Promise<LockedChat | null> {
+  const rows = await em.execute<LockedChat[]>(
+    `select id, tenant_id as "tenantId", model from chats
+      where id = ? and tenant_id = ? and user_id = ? and deleted_at is null
+      limit 1`,
+    [chatId, owner.tenantId, owner.userId],
+  );
+  return rows[0] ?? null;
+}
 
 /**
  * Waits for the chat row lock (`SELECT … FOR UPDATE`) and returns the owner's live chat as it is
