@@ -40,6 +40,7 @@ export function readProviderAhead(
   let queuedBytes = 0;
   let ending: Ending | undefined;
   let isClosed = false;
+  let hasTakenText = false;
   let wakeConsumer: (() => void) | undefined;
   let wakeReader: (() => void) | undefined;
 
@@ -71,15 +72,16 @@ export function readProviderAhead(
 
   return {
     async next() {
-      if (texts.length === 0 && !ending) {
-        while (texts.length === 0 && !ending) await new Promise<void>((resolve) => (wakeConsumer = resolve));
-        wakeConsumer = undefined;
-        // The first chunk of a network read wakes us while the rest of that read is still being
-        // parsed, a few microtasks behind it. Taking after this loop turn's I/O callbacks sends the
-        // whole read as one delta instead of one event per chunk; no timer, no waiting for the network.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      while (texts.length === 0 && !ending) await new Promise<void>((resolve) => (wakeConsumer = resolve));
+      wakeConsumer = undefined;
+      // Text wakes us while the rest of its network read is still being parsed, a few microtasks
+      // behind it. Taking after this loop turn's I/O callbacks sends the whole read as one delta
+      // instead of one event per chunk; no timer, no waiting for the network. The answer's first
+      // text is the exception: it goes at once, because time to first token is what a user waits
+      // for, and the rest of the loop turn may be other streams' work.
+      if (hasTakenText) await new Promise<void>((resolve) => setImmediate(resolve));
       if (texts.length > 0) {
+        hasTakenText = true;
         const text = texts.length === 1 ? (texts[0] ?? '') : texts.join('');
         texts = [];
         queuedBytes = 0;
