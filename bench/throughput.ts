@@ -3,8 +3,11 @@ import type { BenchEnvironment } from './bench-environment.ts';
 import { startCpuWindow, type CpuWindow } from './cpu-window.ts';
 import { completeDirectTimed, connectServiceClient, generateTimed, openChat, stubRecordOf, type StreamTiming } from './timed-streams.ts';
 
-/** A long answer: 2,000 pieces of 50 bytes (≈ 100 KB of text), sent as fast as the reader takes them. */
-const pieceCount = 2_000;
+/**
+ * A long answer: 20,000 pieces of 50 bytes (≈ 1 MB of text), sent as fast as the reader takes them.
+ * Long enough that one scheduler preemption does not decide a round (100 kB took 20–50 ms).
+ */
+const pieceCount = 20_000;
 const pieces = Array.from({ length: pieceCount }, (_, index) => `${String(index).padStart(6, '0')} ${'x'.repeat(43)}`);
 const answerBytes = pieces.reduce((sum, piece) => sum + Buffer.byteLength(piece), 0);
 

@@ -60,7 +60,7 @@ async function* streamChatCompletion(client: OpenAI, request: ProviderRequest, i
     chunks = stream[Symbol.asyncIterator]();
     let finishReason: FinishReason | undefined;
     let usage: ProviderUsage | undefined;
-    for (let next = await idle.watch(chunks.next()); !next.done; next = await idle.watch(chunks.next())) {
+    for (let next = await idle.read(chunks); !next.done; next = await idle.read(chunks)) {
       const chunk = next.value;
       if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
       const choice = chunk.choices[0];
@@ -119,6 +119,11 @@ type IdleWatchdog = {
   readonly signal: AbortSignal;
   /** Awaits `pending`, aborting `signal` if it takes longer than the idle timeout. */
   watch<T>(pending: Promise<T>): Promise<T>;
+  /**
+   * `iterator.next()` under the same clock, without an async wrapper of its own: this runs once
+   * per chunk. The clock stops when the read settles, however it settles.
+   */
+  read<T>(iterator: AsyncIterator<T>): Promise<IteratorResult<T>>;
   disarm(): void;
 };
 
@@ -132,17 +137,29 @@ function createIdleWatchdog(timeoutMs: number): IdleWatchdog {
   const expire = () => {
     if (isWaiting) controller.abort();
   };
+  const startWaiting = () => {
+    isWaiting = true;
+    if (timer) timer.refresh();
+    else timer = setTimeout(expire, timeoutMs);
+  };
+  const stopWaiting = () => {
+    isWaiting = false;
+  };
   return {
     signal: controller.signal,
     async watch(pending) {
-      isWaiting = true;
-      if (timer) timer.refresh();
-      else timer = setTimeout(expire, timeoutMs);
+      startWaiting();
       try {
         return await pending;
       } finally {
-        isWaiting = false;
+        stopWaiting();
       }
+    },
+    read(iterator) {
+      startWaiting();
+      const pending = iterator.next();
+      pending.then(stopWaiting, stopWaiting);
+      return pending;
     },
     disarm() {
       isWaiting = false;
