@@ -10,6 +10,9 @@ import { OutboxPublicationSchema } from './entities/outbox-publication.entity.ts
 import { OutboxRowSchema } from './entities/outbox-row.entity.ts';
 import { TurnSchema } from './entities/turn.entity.ts';
 
+/** How long any statement waits for a row or table lock before failing (see `driverOptions`). */
+export const LOCK_TIMEOUT = '5s';
+
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /** Options of {@link openOrm}. */
@@ -36,6 +39,11 @@ export function createOrmOptions({ databaseUrl, debug = false }: OpenOrmOptions)
     ensureDatabase: false,
     // The service runs its TypeScript sources directly (Node type stripping), migrations included.
     preferTs: true,
+    // Every lock wait gives up after 5 s (SQLSTATE 55P03). Locks are held for milliseconds, never
+    // across a model stream, so a longer wait means something is stuck: fail instead of piling up
+    // requests behind it. Set once per connection (a startup parameter) rather than with a
+    // `set local` in every transaction, which cost a round trip per unit of work.
+    driverOptions: { options: `-c lock_timeout=${LOCK_TIMEOUT}` },
     debug,
     migrations: {
       path: migrationsFolder,

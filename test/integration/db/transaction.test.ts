@@ -47,14 +47,14 @@ describe('runInTransaction', () => {
     expect(await database.orm.em.fork().find(ChatSchema, { id: { $in: [flushed.id, pending.id] } })).toEqual([]);
   });
 
-  it('waits at most 5 s for a lock inside the transaction and leaves the session setting alone', async () => {
+  it('waits at most 5 s for a lock, inside a transaction and outside one', async () => {
     const inside = await runInTransaction(database.orm.em, async (tx) => {
       const rows = await tx.execute<Array<{ lock_timeout: string }>>('show lock_timeout');
       return rows[0]?.lock_timeout;
     });
 
     expect(inside).toBe('5s');
-    expect(await lockTimeoutSetting()).toBe('0');
+    expect(await lockTimeoutSetting()).toBe('5s');
   });
 
   it('reports a lock wait that ran out as a lock timeout', async () => {
