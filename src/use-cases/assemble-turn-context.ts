@@ -17,7 +17,7 @@ export async function assembleTurnContext(orm: MikroORM, turn: StartedTurn, syst
   const history = turn.boundary
     ? await listHistoryNewestFirst(em, { tenantId: turn.tenantId, chatId: turn.chatId, boundary: turn.boundary, limit: maxHistoryMessages })
     : [];
-  const attachments = await findTextAttachmentsOfMessage(em, { tenantId: turn.tenantId, messageId: turn.userMessageId });
+  const attachments = turn.hasAttachments ? await findTextAttachmentsOfMessage(em, { tenantId: turn.tenantId, messageId: turn.userMessageId }) : [];
   return assembleContext({
     systemPrompt,
     historyNewestFirst: history.map((message) => ({ role: message.role, content: message.content })),

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { findChatRefForOwner } from '../db/repositories/chat.repository.ts';
 import { findMessageById } from '../db/repositories/message.repository.ts';
-import { findTurnByRequestId, findTurnSummaryByRequestId } from '../db/repositories/turn.repository.ts';
+import { findTurnByRequestId } from '../db/repositories/turn.repository.ts';
 import type { Turn } from '../db/entities/turn.entity.ts';
-import { chatNotFound } from '../domain/errors.ts';
 import type { FinishReason } from '../domain/turn.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import type { Requester } from './chat-commands.ts';
-import { modelOfChat } from './model-of-chat.ts';
 import { requestIdConflict, startTurn } from './start-turn.ts';
 import { streamTurn, type StreamTurnDeps } from './stream-turn.ts';
 import type { TurnStreamEvent } from './turn-stream-events.ts';
@@ -26,27 +23,24 @@ export type GenerateTurnCommand = {
 export type GenerateTurnDeps = StreamTurnDeps & { readonly catalog: ModelCatalog };
 
 /**
- * Generate (turns.md steps 2–8): checks the chat, replays a completed request id, otherwise starts
- * a turn in one transaction and streams it. Everything that fails before `started` is thrown as a
- * `TurnError` with nothing written; after `started` the stream always ends with its terminal event.
+ * Generate (turns.md steps 2–8): starts a turn in one transaction and streams it; a request id the
+ * chat already has is replayed when its turn completed, REQUEST_ID_CONFLICT otherwise. Everything
+ * that fails before `started` is thrown as a `TurnError` with nothing written; after `started` the
+ * stream always ends with its terminal event.
  */
 export async function* generateTurn(deps: GenerateTurnDeps, command: GenerateTurnCommand, signal: AbortSignal): AsyncGenerator<TurnStreamEvent> {
-  const em = deps.orm.em.fork();
-  const chat = await findChatRefForOwner(em, command.requester.owner, command.chatId);
-  if (!chat) throw chatNotFound(command.chatId);
-  const model = modelOfChat(deps.catalog, chat);
-
-  if (command.requestId !== undefined) {
-    const address = { tenantId: chat.tenantId, chatId: chat.id, requestId: command.requestId };
-    // The cheap check on every turn; the whole turn is loaded only for a replay.
-    const existing = (await findTurnSummaryByRequestId(em, address)) && (await findTurnByRequestId(em, address));
-    if (existing) {
-      yield* replayTurn(deps.orm, existing, { chatId: chat.id, requestId: command.requestId });
-      return;
-    }
+  const requestId = command.requestId ?? randomUUID();
+  // No lookup before the transaction: it checks the chat and the request id under the chat's lock
+  // anyway, and a replay (the rare case) costs one rolled-back transaction more.
+  const started = await startTurn(deps, { ...command, requestId });
+  if (started.isStarted) {
+    yield* streamTurn(deps, started.turn, signal);
+    return;
   }
-  const turn = await startTurn(deps.orm, { ...command, requestId: command.requestId ?? randomUUID(), model });
-  yield* streamTurn(deps, turn, signal);
+  const address = { tenantId: command.requester.owner.tenantId, chatId: command.chatId, requestId };
+  const existing = await findTurnByRequestId(deps.orm.em.fork(), address);
+  if (!existing) throw requestIdConflict(address);
+  yield* replayTurn(deps.orm, existing, address);
 }
 
 /**

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { linkAttachments } from '../db/repositories/attachment.repository.ts';
-import { findNewestLiveMessageCursor, insertMessage } from '../db/repositories/message.repository.ts';
-import { bumpChatUpdatedAt, insertRunningTurn } from '../db/repositories/turn.repository.ts';
+import { openTurnUnlessRefused, type TurnOpeningRefusal } from '../db/repositories/turn-opening.repository.ts';
 import type { CatalogModel } from '../llm/model-catalog.ts';
 import type { Requester } from './chat-commands.ts';
 import type { StartedTurn } from './started-turn.ts';
@@ -12,60 +10,54 @@ export type OpenTurnInput = {
   readonly chatId: string;
   readonly requestId: string;
   readonly content: string;
-  /** Already checked to be live attachments of this chat and caller. */
+  /** Linked in this order; each must be a live attachment of this chat uploaded by the requester. */
   readonly attachmentIds: readonly string[];
   readonly webSearch: boolean;
   readonly model: CatalogModel;
   readonly replacesRequestId?: string;
 };
 
+/** The turn opened, or why not (nothing was written). */
+export type OpenTurnResult = { readonly isOpened: true; readonly turn: StartedTurn } | TurnOpeningRefusal;
+
 /**
  * The common end of Generate's and Retry/Edit's unit of work, inside the caller's transaction with
- * the chat locked: takes the snapshot boundary, inserts the user message and its attachment links,
- * inserts the running turn and bumps the chat. Returns what the stream needs after commit.
+ * the chat locked, as one statement: unless the request id is already used in the chat, a turn is
+ * running or an attachment may not be linked, takes the snapshot boundary, inserts the user message
+ * and its attachment links, inserts the running turn and bumps the chat. Returns what the stream
+ * needs after commit, or the refusal.
  */
-export async function openTurn(tx: EntityManager, input: OpenTurnInput): Promise<StartedTurn> {
+export async function openTurn(tx: EntityManager, input: OpenTurnInput): Promise<OpenTurnResult> {
   const { owner, actor } = input.requester;
-  const scope = { tenantId: owner.tenantId, chatId: input.chatId };
-  const boundary = await findNewestLiveMessageCursor(tx, scope);
   const now = new Date();
-  const turn: StartedTurn = {
-    turnId: randomUUID(),
+  const ids = { turnId: randomUUID(), userMessageId: randomUUID(), assistantMessageId: randomUUID() };
+  const opened = await openTurnUnlessRefused(tx, {
     tenantId: owner.tenantId,
     chatId: input.chatId,
     requestId: input.requestId,
-    assistantMessageId: randomUUID(),
-    userMessageId: randomUUID(),
+    turnId: ids.turnId,
+    userMessageId: ids.userMessageId,
     content: input.content,
-    model: input.model,
-    boundary,
-    startedAt: now,
-    actor,
-    ...(input.replacesRequestId ? { replacesRequestId: input.replacesRequestId } : {}),
-  };
-  await insertMessage(tx, {
-    id: turn.userMessageId,
-    ...scope,
-    requestId: turn.requestId,
-    role: 'user',
-    content: input.content,
-    model: null,
-    inputTokens: null,
-    outputTokens: null,
-    isPartial: false,
-    createdAt: now,
-  });
-  await linkAttachments(tx, { ...scope, messageId: turn.userMessageId, attachmentIds: input.attachmentIds, now });
-  await insertRunningTurn(tx, {
-    id: turn.turnId,
-    ...scope,
-    requestId: turn.requestId,
+    attachmentIds: input.attachmentIds,
     requesterType: actor.requesterType,
     requesterUserId: owner.userId,
     effectiveModel: input.model.id,
     webSearchEnabled: input.webSearch,
     now,
   });
-  await bumpChatUpdatedAt(tx, scope, now);
-  return turn;
+  if (!opened.isOpened) return opened;
+  const turn: StartedTurn = {
+    ...ids,
+    tenantId: owner.tenantId,
+    chatId: input.chatId,
+    requestId: input.requestId,
+    content: input.content,
+    hasAttachments: input.attachmentIds.length > 0,
+    model: input.model,
+    boundary: opened.boundary,
+    startedAt: now,
+    actor,
+    ...(input.replacesRequestId ? { replacesRequestId: input.replacesRequestId } : {}),
+  };
+  return { isOpened: true, turn };
 }

@@ -43,7 +43,7 @@ async function replaceTurnInSpan(deps: { orm: MikroORM; catalog: ModelCatalog },
       const now = new Date();
       await softDeleteTurn(tx, { tenantId: chat.tenantId, turnId: target.id, replacedByRequestId: newRequestId, now });
       await softDeleteMessagesOfRequest(tx, { ...scope, requestId: target.requestId, now });
-      const turn = await openTurn(tx, {
+      const opened = await openTurn(tx, {
         requester: command.requester,
         chatId: chat.id,
         requestId: newRequestId,
@@ -53,6 +53,10 @@ async function replaceTurnInSpan(deps: { orm: MikroORM; catalog: ModelCatalog },
         model,
         replacesRequestId: target.requestId,
       });
+      // The old turn was the latest and terminal under the chat lock, the request id is new and the
+      // attachments are the old message's live ones: a refusal here is a broken invariant.
+      if (!opened.isOpened) throw new Error(`opening the replacement turn was refused: ${JSON.stringify({ ...opened, linkableAttachmentIds: [...opened.linkableAttachmentIds] })}`);
+      const { turn } = opened;
       const event = turnReplacedEvent({
         eventId: randomUUID(),
         occurredAt: now,

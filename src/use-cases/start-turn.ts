@@ -2,14 +2,14 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { isUniqueViolation } from '../db/database-errors.ts';
 import { messageConstraints } from '../db/entities/message.entity.ts';
 import { turnConstraints } from '../db/entities/turn.entity.ts';
-import { findLinkableAttachmentIds } from '../db/repositories/attachment.repository.ts';
 import { lockChatForUpdate } from '../db/repositories/chat.repository.ts';
-import { findTurnSummaryByRequestId, hasRunningTurn } from '../db/repositories/turn.repository.ts';
+import type { TurnOpeningRefusal } from '../db/repositories/turn-opening.repository.ts';
 import { runInTransaction } from '../db/transaction.ts';
 import { TurnError, chatNotFound } from '../domain/errors.ts';
-import type { CatalogModel } from '../llm/model-catalog.ts';
+import type { ModelCatalog } from '../llm/model-catalog.ts';
 import { inSpan } from '../telemetry/spans.ts';
 import type { Requester } from './chat-commands.ts';
+import { modelOfChat } from './model-of-chat.ts';
 import { openTurn } from './open-turn.ts';
 import type { StartedTurn } from './started-turn.ts';
 
@@ -20,43 +20,50 @@ export type StartTurnCommand = {
   readonly content: string;
   readonly attachmentIds: readonly string[];
   readonly webSearch: boolean;
-  readonly model: CatalogModel;
 };
 
+/** The turn started, or the chat already has a turn with this request id (nothing was written). */
+export type StartTurnResult = { readonly isStarted: true; readonly turn: StartedTurn } | { readonly isStarted: false };
+
+/** Thrown inside the transaction to roll it back when the request id turns out to be taken. */
+class RequestIdTaken extends Error {}
+
 /**
- * Generate's unit of work (turns.md step 4): with the chat row locked, refuse a second running
- * turn, take the snapshot boundary, insert the user message and its attachment links, insert the
- * running turn and bump the chat. All or nothing: a failure leaves no turn, message or link.
- * Traced as the `turn.preflight` span.
+ * Generate's unit of work (turns.md step 4): locks the owner's chat row, resolves its model, and
+ * unless the request id is already used in the chat opens the turn — refusing a second running
+ * turn and attachments that are not the caller's live ones in this chat — with its user message,
+ * attachment links and the chat's bump. All or nothing: a failure leaves no turn, message or link.
+ * A used request id is answered `{ isStarted: false }` for the caller to replay or refuse. Traced
+ * as the `turn.preflight` span.
  */
-export async function startTurn(orm: MikroORM, command: StartTurnCommand): Promise<StartedTurn> {
+export async function startTurn(deps: { orm: MikroORM; catalog: ModelCatalog }, command: StartTurnCommand): Promise<StartTurnResult> {
   return inSpan('turn.preflight', { 'minichat.turn.kind': 'generate' }, async () => {
     try {
-      return await runInTransaction(orm.em, (tx) => startTurnInTransaction(tx, command));
+      const turn = await runInTransaction(deps.orm.em, (tx) => startTurnInTransaction(tx, deps.catalog, command));
+      return { isStarted: true, turn };
     } catch (error) {
+      if (error instanceof RequestIdTaken) return { isStarted: false };
       throw translateRace(error, command);
     }
   });
 }
 
-async function startTurnInTransaction(tx: EntityManager, command: StartTurnCommand): Promise<StartedTurn> {
-  const { owner } = command.requester;
-  const scope = { tenantId: owner.tenantId, chatId: command.chatId };
-  const chat = await lockChatForUpdate(tx, owner, command.chatId);
+async function startTurnInTransaction(tx: EntityManager, catalog: ModelCatalog, command: StartTurnCommand): Promise<StartedTurn> {
+  const chat = await lockChatForUpdate(tx, command.requester.owner, command.chatId);
   if (!chat) throw chatNotFound(command.chatId);
-  // Checked again under the lock: a concurrent Generate with the same request id may have committed.
-  if (await findTurnSummaryByRequestId(tx, { ...scope, requestId: command.requestId })) throw requestIdConflict(command);
-  if (await hasRunningTurn(tx, scope)) throw generationInProgress(command);
+  const opened = await openTurn(tx, { ...command, model: modelOfChat(catalog, chat) });
+  if (opened.isOpened) return opened.turn;
+  throw refusalError(opened, command);
+}
 
-  const linkable = await findLinkableAttachmentIds(tx, { ...scope, uploadedBy: owner.userId }, command.attachmentIds);
+/** The refusal's error, in the order the checks are documented: request id, running turn, attachments. */
+function refusalError(refusal: TurnOpeningRefusal, command: StartTurnCommand): Error {
+  if (refusal.isRequestIdUsed) return new RequestIdTaken();
+  if (refusal.isTurnRunning) return generationInProgress(command);
   const violations = command.attachmentIds.flatMap((id, index) =>
-    linkable.has(id) ? [] : [{ field: `attachment_ids[${index}]`, description: 'is not a live attachment of this chat uploaded by you' }],
+    refusal.linkableAttachmentIds.has(id) ? [] : [{ field: `attachment_ids[${index}]`, description: 'is not a live attachment of this chat uploaded by you' }],
   );
-  if (violations.length > 0) {
-    throw new TurnError('INVALID_ATTACHMENT', 'unknown, deleted or foreign attachment', { fieldViolations: violations, metadata: { chat_id: command.chatId } });
-  }
-
-  return openTurn(tx, command);
+  return new TurnError('INVALID_ATTACHMENT', 'unknown, deleted or foreign attachment', { fieldViolations: violations, metadata: { chat_id: command.chatId } });
 }
 
 export function generationInProgress(command: { chatId: string }): TurnError {
@@ -76,4 +83,3 @@ export function translateRace(error: unknown, command: { chatId: string; request
   if (isUniqueViolation(error, messageConstraints.oneLivePerRole)) return requestIdConflict(command);
   return error;
 }
-

@@ -15,6 +15,8 @@ export type StartedTurn = {
   readonly assistantMessageId: string;
   readonly userMessageId: string;
   readonly content: string;
+  /** Whether the user message links attachments: the context reads them only then. */
+  readonly hasAttachments: boolean;
   readonly model: CatalogModel;
   /** The newest live message before this turn's user message; null in an empty chat. */
   readonly boundary: MessageListCursor | null;

@@ -4,38 +4,6 @@ import { type Attachment, AttachmentSchema } from '../entities/attachment.entity
 /** Every query is scoped by tenant, chat and uploader: another user's attachment does not exist. */
 export type AttachmentScope = { readonly tenantId: string; readonly chatId: string; readonly uploadedBy: string };
 
-/** The ids among `ids` that are live attachments of this chat uploaded by this user (one raw statement). */
-export async function findLinkableAttachmentIds(em: EntityManager, scope: AttachmentScope, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await em.execute<Array<{ id: string }>>(
-    `select id from attachments
-      where id in (${ids.map(() => '?').join(', ')}) and tenant_id = ? and chat_id = ? and uploaded_by = ? and deleted_at is null`,
-    [...ids, scope.tenantId, scope.chatId, scope.uploadedBy],
-  );
-  return new Set(rows.map((row) => row.id));
-}
-
-/** Links attachments to a message, in the given order (one INSERT for all links). */
-export async function linkAttachments(
-  em: EntityManager,
-  link: { tenantId: string; chatId: string; messageId: string; attachmentIds: readonly string[]; now: Date },
-): Promise<void> {
-  if (link.attachmentIds.length === 0) return;
-  await em.execute(
-    `insert into message_attachments (message_id, attachment_id, chat_id, tenant_id, created_at)
-     values ${link.attachmentIds.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-    link.attachmentIds.flatMap((attachmentId, index) => [
-      link.messageId,
-      attachmentId,
-      link.chatId,
-      link.tenantId,
-      // Spaced by a millisecond so reading the links back in `created_at` order keeps the request's order.
-      new Date(link.now.getTime() + index),
-    ]),
-    'run',
-  );
-}
-
 /**
  * The live text attachments of a message with their content, for the model's context, in the order
  * they were linked. One raw statement: it runs for every turn, with or without attachments.

@@ -33,20 +33,6 @@ export async function findChatForOwner(em: EntityManager, owner: Owner, chatId: 
 export type LockedChat = { readonly id: string; readonly tenantId: string; readonly model: string };
 
 /**
- * The owner's live chat as a {@link LockedChat} without taking a lock (one raw statement, nothing in
- * the identity map): Generate's check before its transaction, run for every turn.
- */
-export async function findChatRefForOwner(em: EntityManager, owner: Owner, chatId: string): Promise<LockedChat | null> {
-  const rows = await em.execute<LockedChat[]>(
-    `select id, tenant_id as "tenantId", model from chats
-      where id = ? and tenant_id = ? and user_id = ? and deleted_at is null
-      limit 1`,
-    [chatId, owner.tenantId, owner.userId],
-  );
-  return rows[0] ?? null;
-}
-
-/**
  * Waits for the chat row lock (`SELECT … FOR UPDATE`) and returns the owner's live chat as it is
  * now, or null (nothing locked) when it is missing, deleted or someone else's. Needs a transaction.
  * Lock order: chat before turn. Call it before loading relations: Postgres rejects `FOR UPDATE`

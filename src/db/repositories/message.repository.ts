@@ -95,26 +95,6 @@ export async function insertMessage(em: EntityManager, message: NewMessage): Pro
 }
 
 /**
- * The position of the chat's newest live message, or null in an empty chat: the snapshot
- * boundary of a new turn when taken before its user message is inserted.
- */
-export async function findNewestLiveMessageCursor(
-  em: EntityManager,
-  scope: { tenantId: string; chatId: string },
-): Promise<MessageListCursor | null> {
-  const rows = await em.execute<Array<{ created_at: string | Date; id: string }>>(
-    `select created_at, id from messages
-      where chat_id = ? and tenant_id = ? and deleted_at is null
-      order by created_at desc, id desc
-      limit 1`,
-    [scope.chatId, scope.tenantId],
-  );
-  const newest = rows[0];
-  // The driver returns timestamptz as text (MikroORM's type parsers); `timestamptz(3)` fits a Date exactly.
-  return newest === undefined ? null : { createdAt: new Date(newest.created_at), id: newest.id };
-}
-
-/**
  * The chat's live messages at or before `boundary` (inclusive), newest first, at most `limit`:
  * a turn's history as of its snapshot, whatever was added to the chat after it.
  */

@@ -35,46 +35,6 @@ export async function findTurnSummaryByRequestId(
   return rows[0] ?? null;
 }
 
-/** Whether the chat has a live running turn. Call with the chat row locked for a reliable answer. */
-export async function hasRunningTurn(em: EntityManager, scope: { tenantId: string; chatId: string }): Promise<boolean> {
-  const rows = await em.execute<unknown[]>(
-    `select 1 from chat_turns where tenant_id = ? and chat_id = ? and state = 'running' and deleted_at is null limit 1`,
-    [scope.tenantId, scope.chatId],
-  );
-  return rows.length > 0;
-}
-
-export type NewTurn = {
-  id: string;
-  tenantId: string;
-  chatId: string;
-  requestId: string;
-  requesterType: 'user' | 'system';
-  requesterUserId: string;
-  effectiveModel: string;
-  webSearchEnabled: boolean;
-  now: Date;
-};
-
-/**
- * Inserts a running turn (`started_at = last_progress_at = now`). The partial unique index makes
- * a second running turn in the chat fail here even if a caller skipped the locked check.
- */
-export async function insertRunningTurn(em: EntityManager, turn: NewTurn): Promise<void> {
-  await em.execute(
-    `insert into chat_turns (id, tenant_id, chat_id, request_id, requester_type, requester_user_id, state, effective_model,
-                             web_search_enabled, started_at, last_progress_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
-    [turn.id, turn.tenantId, turn.chatId, turn.requestId, turn.requesterType, turn.requesterUserId, turn.effectiveModel, turn.webSearchEnabled, turn.now, turn.now, turn.now],
-    'run',
-  );
-}
-
-/** Moves the chat to the top of its owner's list (`update_time` moves on every new turn). */
-export async function bumpChatUpdatedAt(em: EntityManager, scope: { tenantId: string; chatId: string }, now: Date): Promise<void> {
-  await em.execute(`update chats set updated_at = ? where id = ? and tenant_id = ?`, [now, scope.chatId, scope.tenantId], 'run');
-}
-
 export type TurnFinalization = {
   state: Exclude<TurnState, 'running'>;
   errorCode: string | null;

@@ -5,7 +5,6 @@ import { isUniqueViolation } from '../../../src/db/database-errors.ts';
 import { ChatSchema } from '../../../src/db/entities/chat.entity.ts';
 import { messageConstraints, MessageSchema } from '../../../src/db/entities/message.entity.ts';
 import {
-  findNewestLiveMessageCursor,
   insertMessage,
   listHistoryNewestFirst,
   type NewMessage,
@@ -73,28 +72,6 @@ describe('insertMessage', () => {
     ).catch((e: unknown) => e);
 
     expect(isUniqueViolation(error, messageConstraints.oneLivePerRole)).toBe(true);
-  });
-});
-
-describe('findNewestLiveMessageCursor', () => {
-  it('points at the newest live message, ignoring deleted ones and other chats', async () => {
-    const chat = await insertChat();
-    const [tieLow, tieHigh] = [randomUUID(), randomUUID()].sort();
-    await freshEm().insertMany(MessageSchema, [
-      aMessageRow(chat, { createdAt: at(1) }),
-      aMessageRow(chat, { id: tieLow, createdAt: at(2) }),
-      aMessageRow(chat, { id: tieHigh, createdAt: at(2) }),
-      aMessageRow(chat, { createdAt: at(3), deletedAt: at(4) }),
-    ]);
-    await freshEm().insert(MessageSchema, aMessageRow(await insertChat(), { createdAt: at(5) }));
-
-    expect(await findNewestLiveMessageCursor(freshEm(), { tenantId: chat.tenantId, chatId: chat.id })).toEqual({ createdAt: at(2), id: tieHigh });
-  });
-
-  it('is null for a chat without live messages', async () => {
-    const chat = await insertChat();
-
-    expect(await findNewestLiveMessageCursor(freshEm(), { tenantId: chat.tenantId, chatId: chat.id })).toBeNull();
   });
 });
 

@@ -13,7 +13,7 @@ import { sqlClient, type SqlClient } from '../../support/sql.ts';
 
 let database: TestDatabase;
 let sql: SqlClient;
-const model = createModelCatalog([{ id: 'echo', providerModel: 'echo', contextWindowTokens: 1000, maxOutputTokens: 100, isDefault: true }]).defaultModel;
+const catalog = createModelCatalog([{ id: 'echo', providerModel: 'echo', contextWindowTokens: 1000, maxOutputTokens: 100, isDefault: true }]);
 const orphanTimeoutMs = 60_000;
 
 beforeAll(async () => {
@@ -31,15 +31,16 @@ async function aRunningTurn(): Promise<StartedTurn> {
   const owner = { tenantId: randomUUID(), userId: randomUUID() };
   const chatId = randomUUID();
   await runInTransaction(database.orm.em, (tx) => insertChat(tx, { id: chatId, owner, title: '', model: 'echo', now: new Date() }));
-  return startTurn(database.orm, {
+  const started = await startTurn({ orm: database.orm, catalog }, {
     requester: { owner, actor: { ...owner, requesterType: 'user' } },
     chatId,
     requestId: randomUUID(),
     content: 'hello',
     attachmentIds: [],
     webSearch: false,
-    model,
   });
+  if (!started.isStarted) throw new Error('a fresh request id was refused');
+  return started.turn;
 }
 
 async function makeStale(turn: StartedTurn) {
