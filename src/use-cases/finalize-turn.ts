@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { lockChatRow } from '../db/repositories/chat.repository.ts';
-import { insertMessage } from '../db/repositories/message.repository.ts';
-import { finalizeTurnIfRunning, findTurnByRequestId, lockTurnIfRunning } from '../db/repositories/turn.repository.ts';
+import { finalizeTurnIfRunning, findTurnByRequestId, lockChatAndTurnIfRunning } from '../db/repositories/turn.repository.ts';
 import { runInTransaction } from '../db/transaction.ts';
 import { turnTerminalEvent } from '../domain/audit-events.ts';
 import { assistantMessageOf, type TurnFailureCode, type TurnOutcome } from '../domain/turn.ts';
@@ -20,10 +18,10 @@ class CasLost extends Error {}
 
 /**
  * Ends a running turn in one transaction (turns.md Generate step 8): locks the chat, then the turn
- * (the lock order every transaction follows), and only if it
- * is still running stores the assistant message
- * (a completed answer, or the partial text of a cancelled one), compare-and-sets the turn out of
- * `running` with usage and error code, and enqueues its one terminal audit event. If another end
+ * (the lock order every transaction follows), and only if it is still running compare-and-sets it
+ * out of `running` with usage and error code, storing the assistant message (a completed answer,
+ * or the partial text of a cancelled one) in the same statement, and enqueues its one terminal
+ * audit event: three statements. If another end
  * (the orphan watchdog, a concurrent cancel) won the CAS first, nothing is written and the winner's
  * state is returned instead. Traced as the `turn.finalize` span.
  */
@@ -40,33 +38,22 @@ async function finalizeOrReadWinner(orm: MikroORM, turn: StartedTurn, outcome: T
   try {
     await runInTransaction(orm.em, async (tx) => {
       const scope = { tenantId: turn.tenantId, turnId: turn.turnId };
-      await lockChatRow(tx, { tenantId: turn.tenantId, chatId: turn.chatId });
-      if (!(await lockTurnIfRunning(tx, scope))) throw new CasLost();
+      if (!(await lockChatAndTurnIfRunning(tx, { ...scope, chatId: turn.chatId }))) throw new CasLost();
       const now = new Date();
-      if (message) {
-        await insertMessage(tx, {
-          id: turn.assistantMessageId,
-          tenantId: turn.tenantId,
-          chatId: turn.chatId,
-          requestId: turn.requestId,
-          role: 'assistant',
-          content: message.content,
-          model: turn.model.id,
+      const isWinner = await finalizeTurnIfRunning(
+        tx,
+        scope,
+        {
+          state: outcome.state,
+          errorCode: outcome.state === 'failed' ? outcome.code : null,
+          errorDetail: outcome.state === 'failed' ? outcome.detail : null,
+          finishReason: outcome.state === 'completed' ? outcome.finishReason : null,
+          assistantMessageId: message ? turn.assistantMessageId : null,
           inputTokens: outcome.usage.inputTokens,
           outputTokens: outcome.usage.outputTokens,
-          isPartial: message.isPartial,
-          createdAt: now,
-        });
-      }
-      const isWinner = await finalizeTurnIfRunning(tx, scope, {
-        state: outcome.state,
-        errorCode: outcome.state === 'failed' ? outcome.code : null,
-        errorDetail: outcome.state === 'failed' ? outcome.detail : null,
-        finishReason: outcome.state === 'completed' ? outcome.finishReason : null,
-        assistantMessageId: message ? turn.assistantMessageId : null,
-        inputTokens: outcome.usage.inputTokens,
-        outputTokens: outcome.usage.outputTokens,
-      });
+        },
+        message && { id: turn.assistantMessageId, chatId: turn.chatId, requestId: turn.requestId, content: message.content, model: turn.model.id, isPartial: message.isPartial },
+      );
       if (!isWinner) throw new CasLost();
       const event = turnTerminalEvent({
         eventId: randomUUID(),

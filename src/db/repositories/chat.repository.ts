@@ -77,13 +77,3 @@ export async function listChatsForOwner(
 export async function softDeleteChat(em: EntityManager, chat: { id: string; tenantId: string }, now: Date): Promise<void> {
   await em.nativeUpdate(ChatSchema, { id: chat.id, tenantId: chat.tenantId }, { deletedAt: now });
 }
-
-/**
- * Locks a chat row by id within its tenant, deleted or not (`SELECT … FOR UPDATE`), for writers
- * that act on a turn already authorized earlier (finalization). Taking it before the turn row keeps
- * the one lock order — chat, then turn — that every transaction follows, so a finalization and a
- * Retry of the same chat cannot deadlock.
- */
-export async function lockChatRow(em: EntityManager, scope: { tenantId: string; chatId: string }): Promise<void> {
-  await em.execute(`select 1 from chats where id = ? and tenant_id = ? for update`, [scope.chatId, scope.tenantId]);
-}

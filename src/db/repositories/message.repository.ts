@@ -54,46 +54,6 @@ async function findLiveAttachmentIds(em: EntityManager, messageIds: string[]): P
   return byMessage;
 }
 
-/** A message to insert; `isPartial` marks the saved part of a cancelled answer. */
-export type NewMessage = {
-  id: string;
-  tenantId: string;
-  chatId: string;
-  requestId: string;
-  role: MessageRole;
-  content: string;
-  model: string | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  isPartial: boolean;
-  createdAt: Date;
-};
-
-/**
- * Inserts a live message (one INSERT, no flush). A second live message of the same role for the
- * request fails with a unique violation of `messageConstraints.oneLivePerRole`.
- */
-export async function insertMessage(em: EntityManager, message: NewMessage): Promise<void> {
-  await em.execute(
-    `insert into messages (id, tenant_id, chat_id, request_id, role, content, model, input_tokens, output_tokens, partial, created_at, deleted_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`,
-    [
-      message.id,
-      message.tenantId,
-      message.chatId,
-      message.requestId,
-      message.role,
-      message.content,
-      message.model,
-      message.inputTokens,
-      message.outputTokens,
-      message.isPartial,
-      message.createdAt,
-    ],
-    'run',
-  );
-}
-
 /**
  * The chat's live messages at or before `boundary` (inclusive), newest first, at most `limit`:
  * a turn's history as of its snapshot, whatever was added to the chat after it.

@@ -45,22 +45,54 @@ export type TurnFinalization = {
   outputTokens: number;
 };
 
-/**
- * The compare-and-set out of `running` (turns.md "Turn state machine"): updates the turn only if it
- * is still running and returns whether this caller won. The loser writes nothing else. The
- * finalization path's statements are raw, like the mutation path's: entity hydration cost several
- * times the statement's own CPU (docs/benchmarks.md).
- */
-export async function finalizeTurnIfRunning(em: EntityManager, scope: { tenantId: string; turnId: string }, end: TurnFinalization): Promise<boolean> {
-  const now = new Date();
-  const rows = await em.execute<unknown[]>(
-    `update chat_turns
-        set state = ?, error_code = ?, error_detail = ?, finish_reason = ?, assistant_message_id = ?,
+/** The assistant message a finalization stores with the turn's end (see `finalizeTurnIfRunning`). */
+export type FinalAssistantMessage = {
+  readonly id: string;
+  readonly chatId: string;
+  readonly requestId: string;
+  readonly content: string;
+  readonly model: string;
+  readonly isPartial: boolean;
+};
+
+const endColumns = `set state = ?, error_code = ?, error_detail = ?, finish_reason = ?, assistant_message_id = ?,
             input_tokens = ?, output_tokens = ?, completed_at = ?, updated_at = ?
       where id = ? and tenant_id = ? and state = 'running'
-      returning id`,
-    [end.state, end.errorCode, end.errorDetail, end.finishReason, end.assistantMessageId, end.inputTokens, end.outputTokens, now, now, scope.turnId, scope.tenantId],
-  );
+      returning id`;
+
+// The message is inserted only if the CAS matched (`from ended`); its row and the turn's
+// `assistant_message_id` pointing at it are checked against each other at the end of the statement.
+const endWithMessageSql = `with ended as (
+  update chat_turns ${endColumns}
+), message as (
+  insert into messages (id, tenant_id, chat_id, request_id, role, content, model, input_tokens, output_tokens, partial, created_at, deleted_at)
+  select ?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, null from ended
+)
+select id from ended`;
+
+/**
+ * The compare-and-set out of `running` (turns.md "Turn state machine"): updates the turn only if it
+ * is still running and returns whether this caller won; the winner's assistant message (a
+ * completed answer, or the partial text of a cancelled one) is inserted in the same statement,
+ * the loser writes nothing. A second live assistant message for the request fails with a unique
+ * violation of `messageConstraints.oneLivePerRole`. The finalization path's statements are raw,
+ * like the mutation path's: entity hydration cost several times the statement's own CPU
+ * (docs/benchmarks.md).
+ */
+export async function finalizeTurnIfRunning(
+  em: EntityManager,
+  scope: { tenantId: string; turnId: string },
+  end: TurnFinalization,
+  message: FinalAssistantMessage | null = null,
+): Promise<boolean> {
+  const now = new Date();
+  const endParams = [end.state, end.errorCode, end.errorDetail, end.finishReason, end.assistantMessageId, end.inputTokens, end.outputTokens, now, now, scope.turnId, scope.tenantId];
+  const rows = message
+    ? await em.execute<unknown[]>(endWithMessageSql, [
+        ...endParams,
+        message.id, scope.tenantId, message.chatId, message.requestId, message.content, message.model, end.inputTokens, end.outputTokens, message.isPartial, now,
+      ])
+    : await em.execute<unknown[]>(`update chat_turns ${endColumns}`, endParams);
   return rows.length === 1;
 }
 
@@ -96,12 +128,19 @@ export async function lockOrphanedTurns(em: EntityManager, scan: { olderThanMs: 
   return em.find(TurnSchema, { id: { $in: rows.map((row) => row.id) } });
 }
 
+// The chat row first, then the turn row: the one lock order of every transaction. The turn is
+// locked only when the join emits its row, which needs the chat's CTE row, so the order holds
+// whatever plan is chosen. A turn changed while we waited is re-read at its latest version.
+const lockChatAndTurnSql = `with chat as (select 1 from chats where id = ? and tenant_id = ? for update)
+select t.state from chat_turns t, chat where t.id = ? and t.tenant_id = ? for update of t`;
+
 /**
- * Locks the turn row (`SELECT … FOR UPDATE`) and tells whether it is still running. Finalization
- * takes this lock first, so it writes its assistant message only when it is going to win the CAS;
- * the watchdog's `SKIP LOCKED` scan passes over a turn being finalized.
+ * Locks the turn's chat row and then the turn row (`SELECT … FOR UPDATE`, one statement) and tells
+ * whether the turn is still running. Finalization takes these locks first, so it writes only when
+ * it is going to win the CAS, and a Retry of the same chat (which locks the chat first too) cannot
+ * deadlock with it; the watchdog's `SKIP LOCKED` scan passes over a turn being finalized.
  */
-export async function lockTurnIfRunning(em: EntityManager, scope: { tenantId: string; turnId: string }): Promise<boolean> {
-  const rows = await em.execute<Array<{ state: TurnState }>>(`select state from chat_turns where id = ? and tenant_id = ? for update`, [scope.turnId, scope.tenantId]);
+export async function lockChatAndTurnIfRunning(em: EntityManager, scope: { tenantId: string; chatId: string; turnId: string }): Promise<boolean> {
+  const rows = await em.execute<Array<{ state: TurnState }>>(lockChatAndTurnSql, [scope.chatId, scope.tenantId, scope.turnId, scope.tenantId]);
   return rows[0]?.state === 'running';
 }

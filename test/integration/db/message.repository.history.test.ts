@@ -1,15 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isUniqueViolation } from '../../../src/db/database-errors.ts';
 import { ChatSchema } from '../../../src/db/entities/chat.entity.ts';
-import { messageConstraints, MessageSchema } from '../../../src/db/entities/message.entity.ts';
-import {
-  insertMessage,
-  listHistoryNewestFirst,
-  type NewMessage,
-} from '../../../src/db/repositories/message.repository.ts';
-import { runInTransaction } from '../../../src/db/transaction.ts';
+import { MessageSchema } from '../../../src/db/entities/message.entity.ts';
+import { listHistoryNewestFirst } from '../../../src/db/repositories/message.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { aChatRow, aMessageRow } from '../../support/entity-rows.ts';
 
@@ -34,46 +27,6 @@ async function insertChat() {
 }
 
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second));
-
-describe('insertMessage', () => {
-  function aNewMessage(chat: { id: string; tenantId: string }, overrides: Partial<NewMessage> = {}): NewMessage {
-    return {
-      id: randomUUID(),
-      tenantId: chat.tenantId,
-      chatId: chat.id,
-      requestId: randomUUID(),
-      role: 'assistant',
-      content: 'the saved part',
-      model: 'echo',
-      inputTokens: 4,
-      outputTokens: 2,
-      isPartial: true,
-      createdAt: at(30),
-      ...overrides,
-    };
-  }
-
-  it('stores a live message, partial flag included', async () => {
-    const chat = await insertChat();
-    const message = aNewMessage(chat);
-
-    await runInTransaction(database.orm.em, (tx) => insertMessage(tx, message));
-
-    expect(await freshEm().findOne(MessageSchema, message.id)).toMatchObject({ partial: true, deletedAt: null, content: 'the saved part' });
-  });
-
-  it('fails with the one-live-message-per-role violation when the request already has one of that role', async () => {
-    const chat = await insertChat();
-    const first = aNewMessage(chat);
-    await runInTransaction(database.orm.em, (tx) => insertMessage(tx, first));
-
-    const error = await runInTransaction(database.orm.em, (tx) =>
-      insertMessage(tx, aNewMessage(chat, { requestId: first.requestId })),
-    ).catch((e: unknown) => e);
-
-    expect(isUniqueViolation(error, messageConstraints.oneLivePerRole)).toBe(true);
-  });
-});
 
 describe('listHistoryNewestFirst', () => {
   it('lists the live messages up to and including the boundary, newest first, leaving out later ones', async () => {
