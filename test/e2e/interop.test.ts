@@ -1,14 +1,17 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Code } from '@connectrpc/connect';
+import { ListMessagesRequestSchema } from '../../src/gen/minichat/v1/chat_service_pb.ts';
+import { GenerateRequestSchema } from '../../src/gen/minichat/v1/turn_service_pb.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsFor, failureOf, type Protocol } from '../support/clients.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { findGrpcurl } from '../support/grpcurl.ts';
-import { rawGrpcCall } from '../support/raw-grpc.ts';
+import { rawGrpcCall, rawGrpcFrames } from '../support/raw-grpc.ts';
 import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { aUser } from '../support/tokens.ts';
 
@@ -73,6 +76,33 @@ describe('one port, every protocol', () => {
       body: '{"page_size": "twenty"}',
     });
     expect(((await response.json()) as { code: string }).code).toBe('invalid_argument');
+  });
+});
+
+describe('compression', () => {
+  it('sends turn events uncompressed to a client that offers gzip, while other answers above 1 KiB are compressed', async () => {
+    const user = await aUser();
+    const { chat } = await clientsFor(server.baseUrl, 'grpc').chats.createChat({ title: 'compression' }, { headers: user.headers });
+    // One 4 KiB word: the echo model answers it as a single delta well over Connect's 1 KiB threshold.
+    const longWord = 'x'.repeat(4096);
+
+    const generated = await rawGrpcFrames(server.address, {
+      path: '/minichat.v1.TurnService/Generate',
+      token: user.token,
+      payload: toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { chatId: chat!.id, content: longWord })),
+      acceptEncoding: 'gzip',
+    });
+    const listed = await rawGrpcFrames(server.address, {
+      path: '/minichat.v1.ChatService/ListMessages',
+      token: user.token,
+      payload: toBinary(ListMessagesRequestSchema, create(ListMessagesRequestSchema, { chatId: chat!.id })),
+      acceptEncoding: 'gzip',
+    });
+
+    expect(generated.status).toBe(0);
+    expect(generated.frames.filter((frame) => frame.isCompressed)).toEqual([]);
+    expect(Math.max(...generated.frames.map((frame) => frame.length))).toBeGreaterThan(4096);
+    expect(listed).toMatchObject({ status: 0, encoding: 'gzip', frames: [{ isCompressed: true }] });
   });
 });
 

@@ -37,3 +37,48 @@ export async function rawGrpcCall(address: string, options: { path: string; toke
     session.close();
   }
 }
+
+/** One length-prefixed message of a gRPC response body, as it came over the wire. */
+export type RawGrpcFrame = { readonly isCompressed: boolean; readonly length: number };
+
+/**
+ * Sends one gRPC request over HTTP/2 with `grpc-accept-encoding` set, and returns the response's
+ * `grpc-encoding`, its messages' compressed flags and lengths, and its status: what a client that
+ * offers compression is actually sent.
+ */
+export async function rawGrpcFrames(address: string, options: { path: string; token: string; payload: Uint8Array; acceptEncoding: string }) {
+  const session = http2.connect(`http://${address}`);
+  try {
+    const frame = Buffer.alloc(5 + options.payload.length);
+    frame.writeUInt32BE(options.payload.length, 1);
+    frame.set(options.payload, 5);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': options.path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-accept-encoding': options.acceptEncoding,
+      authorization: `Bearer ${options.token}`,
+    });
+    stream.end(frame);
+    const headers: Record<string, unknown> = {};
+    stream.on('response', (h) => Object.assign(headers, h));
+    stream.on('trailers', (t) => Object.assign(headers, t));
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await new Promise<void>((resolve, reject) => {
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    const body = Buffer.concat(chunks);
+    const frames: RawGrpcFrame[] = [];
+    for (let offset = 0; offset + 5 <= body.length; ) {
+      const length = body.readUInt32BE(offset + 1);
+      frames.push({ isCompressed: body.readUInt8(offset) === 1, length });
+      offset += 5 + length;
+    }
+    return { encoding: headers['grpc-encoding'], frames, status: Number(headers['grpc-status']) };
+  } finally {
+    session.close();
+  }
+}
