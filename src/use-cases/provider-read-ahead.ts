@@ -1,12 +1,14 @@
 import type { ProviderChunk } from '../llm/provider.ts';
 
 /**
- * How much answer text may wait in a stream's read-ahead before the provider read pauses. Bounds
+ * How much answer text (in UTF-16 code units, JavaScript's string length: 16 Ki characters of
+ * ASCII text, at most 48 KiB of UTF-8) may wait in a stream's read-ahead before the provider read
+ * pauses. Bounds
  * each stream's memory; a reader slower than the model slows the provider read once it is full.
  * Well under HTTP/2's default 64 KiB stream window, so several deltas can be in flight to a client
  * that keeps that window (a 64 KiB delta fills it alone and waits for the client's window update).
  */
-export const readAheadLimitBytes = 16 * 1024;
+export const readAheadLimitChars = 16 * 1024;
 
 /** A provider stream read ahead of its consumer (see `readProviderAhead`). */
 export type ProviderReadAhead = {
@@ -36,17 +38,15 @@ type Ending = { readonly result: IteratorResult<ProviderChunk> } | { readonly er
 export function readProviderAhead(
   chunks: AsyncIterator<ProviderChunk>,
   observe: (read: Promise<IteratorResult<ProviderChunk>>) => Promise<IteratorResult<ProviderChunk>>,
-  limitBytes = readAheadLimitBytes,
+  limitChars = readAheadLimitChars,
 ): ProviderReadAhead {
   let texts: string[] = [];
-  let queuedBytes = 0;
+  let queuedChars = 0;
   let ending: Ending | undefined;
   let isClosed = false;
   let hasTakenText = false;
   let wakeConsumer: (() => void) | undefined;
   let wakeReader: (() => void) | undefined;
-
-  const wake = (waiter: (() => void) | undefined) => waiter?.();
 
   async function readUntilEnd(): Promise<void> {
     try {
@@ -54,9 +54,9 @@ export function readProviderAhead(
         const step = await observe(chunks.next());
         if (!step.done && step.value.type === 'delta') {
           texts.push(step.value.text);
-          queuedBytes += step.value.text.length;
-          wake(wakeConsumer);
-          if (queuedBytes >= limitBytes && !isClosed) await new Promise<void>((resolve) => (wakeReader = resolve));
+          queuedChars += step.value.text.length;
+          wakeConsumer?.();
+          if (queuedChars >= limitChars && !isClosed) await new Promise<void>((resolve) => (wakeReader = resolve));
           continue;
         }
         ending = { result: step };
@@ -65,7 +65,7 @@ export function readProviderAhead(
     } catch (error) {
       ending = { error };
     }
-    wake(wakeConsumer);
+    wakeConsumer?.();
     // Closed while a chunk was held back (or before the provider finished): release the request.
     if (isClosed && !ending) void chunks.return?.().catch(() => undefined);
   }
@@ -86,10 +86,10 @@ export function readProviderAhead(
         hasTakenText = true;
         const text = texts.length === 1 ? (texts[0] ?? '') : texts.join('');
         texts = [];
-        queuedBytes = 0;
+        queuedChars = 0;
         const reader = wakeReader;
         wakeReader = undefined;
-        wake(reader);
+        reader?.();
         return { done: false, value: { type: 'delta', text } };
       }
       if (ending && 'error' in ending) throw ending.error;
@@ -101,7 +101,7 @@ export function readProviderAhead(
       // A reader paused for room wakes, sees the close and returns the provider iterator.
       const reader = wakeReader;
       wakeReader = undefined;
-      wake(reader);
+      reader?.();
     },
   };
 }

@@ -77,7 +77,7 @@ describe('readProviderAhead', () => {
     const readsWhileFull = provider.state.reads;
     await settle();
 
-    // Two 2-byte deltas fill the 4-byte limit: the provider was asked for them and nothing more.
+    // Two 2-character deltas fill the 4-character limit: the provider was asked for them and nothing more.
     expect(readsWhileFull).toBe(2);
     expect(provider.state.reads).toBe(readsWhileFull);
     expect((await ahead.next()).value).toEqual(delta('xyxy'));
