@@ -4,6 +4,7 @@ import { messageConstraints } from '../../src/db/entities/message.entity.ts';
 import { turnConstraints } from '../../src/db/entities/turn.entity.ts';
 import { type AuditEventCommon, outboxEventOf, turnDeleteEvent, turnReplacedEvent } from '../../src/domain/audit-events.ts';
 import { TurnError, chatNotFound } from '../../src/domain/errors.ts';
+import { type OpeningRow, openTurnParams, turnOpeningResultOf } from '../../src/db/repositories/turn-opening.repository.ts';
 import { baselineSql as sql, enqueueParams } from './baseline-sql.ts';
 import type { SeededChat } from './seed-chats.ts';
 
@@ -12,7 +13,7 @@ type Row = Record<string, unknown>;
 /** Runs one statement with `$n` parameters inside the open transaction. */
 export type SqlClient = { query<R extends Row = Row>(text: string, values?: unknown[]): Promise<{ rows: R[] }> };
 
-/** Runs `fn` in one transaction (begin, the 5 s lock timeout, commit; rollback if `fn` throws). */
+/** Runs `fn` in one transaction (begin, commit; rollback if `fn` throws). */
 export type SqlTransactions = <T>(fn: (client: SqlClient) => Promise<T>) => Promise<T>;
 
 const actorOf = (chat: SeededChat) => ({ tenantId: chat.tenantId, userId: chat.userId, requesterType: 'user' as const });
@@ -44,14 +45,23 @@ export async function sqlRetry(inTransaction: SqlTransactions, chat: SeededChat)
       const now = new Date();
       await client.query(sql.softDeleteTurn, [now, now, newRequestId, target['id'], chat.tenantId]);
       await client.query(sql.softDeleteMessagesOfRequest, [now, ...scope, chat.requestId]);
-      await client.query(sql.findNewestLiveMessage, [chat.chatId, chat.tenantId]);
-      const openedAt = new Date();
       const [userMessageId, newTurnId] = [randomUUID(), randomUUID()];
-      const content = oldMessage?.['content'] ?? '';
-      await client.query(sql.insertMessage, [userMessageId, ...scope, newRequestId, 'user', content, null, null, null, false, openedAt, null]);
-      const newTurn = [newTurnId, ...scope, newRequestId, 'user', chat.userId, chatRow['model'], target['web_search_enabled']];
-      await client.query(sql.insertRunningTurn, [...newTurn, openedAt, openedAt, openedAt]);
-      await client.query(sql.bumpChatUpdatedAt, [openedAt, chat.chatId, chat.tenantId]);
+      const opening = {
+        tenantId: chat.tenantId,
+        chatId: chat.chatId,
+        requestId: newRequestId,
+        turnId: newTurnId,
+        userMessageId,
+        content: String(oldMessage?.['content'] ?? ''),
+        attachmentIds: [],
+        requesterType: 'user' as const,
+        requesterUserId: chat.userId,
+        effectiveModel: String(chatRow['model']),
+        webSearchEnabled: Boolean(target['web_search_enabled']),
+        now: new Date(),
+      };
+      const opened = turnOpeningResultOf((await client.query<OpeningRow>(sql.openTurn, openTurnParams(opening))).rows[0], opening);
+      if (!opened.isOpened) throw new Error('bench: the baseline could not open the replacement turn');
       const event = turnReplacedEvent({
         eventId: randomUUID(),
         occurredAt: now,
@@ -93,7 +103,6 @@ export function pgTransactions(pool: pg.Pool): SqlTransactions {
     const client = await pool.connect();
     try {
       await client.query('begin');
-      await client.query(sql.setLockTimeout);
       const result = await fn(client);
       await client.query('commit');
       return result;

@@ -1,8 +1,12 @@
 import pg from 'pg';
+import { LOCK_TIMEOUT } from '../../src/db/orm.ts';
 
-/** A `pg` pool for seeding and the baseline; an idle client cut by the server is reported, not a crash. */
+/**
+ * A `pg` pool for seeding and the baseline, with the service's lock timeout on every connection; an
+ * idle client cut by the server is reported, not a crash.
+ */
 export function openPgPool(databaseUrl: string, max: number, report: (message: string) => void): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, options: `-c lock_timeout=${LOCK_TIMEOUT}` });
   pool.on('error', (error) => report(`pg pool: ${error.message}`));
   return pool;
 }

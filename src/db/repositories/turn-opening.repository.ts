@@ -31,7 +31,8 @@ export type TurnOpeningRefusal = {
 
 export type TurnOpeningResult = { readonly isOpened: true; readonly boundary: MessageListCursor | null } | TurnOpeningRefusal;
 
-type OpeningRow = {
+/** The row `openTurnSql` answers. */
+export type OpeningRow = {
   request_id_used: boolean;
   turn_running: boolean;
   linkable_ids: string | null;
@@ -45,13 +46,15 @@ type OpeningRow = {
 // the checks see every turn committed before the lock was granted, and `boundary` is the newest
 // message before this turn's own. The writes happen only when `allowed` has its row; the unique
 // indexes still refuse a racing second running turn or request id (the caller maps them).
-// Data-modifying CTEs run exactly once whether or not the final select reads them.
-const openTurnSql = `with checks as (
+// Data-modifying CTEs run exactly once whether or not the final select reads them. Attachment ids
+// travel as one comma-separated text (UUIDs hold no comma) so the statement reads the same with
+// MikroORM's inlined values and with `$n` parameters (the mutation bench's pg baseline).
+export const openTurnSql = `with checks as (
   select
     exists (select 1 from chat_turns where tenant_id = ? and chat_id = ? and request_id = ?) as request_id_used,
     exists (select 1 from chat_turns where tenant_id = ? and chat_id = ? and state = 'running' and deleted_at is null) as turn_running,
     array(select id from attachments
-           where id = any (array[?]::uuid[]) and tenant_id = ? and chat_id = ? and uploaded_by = ? and deleted_at is null) as linkable
+           where id = any (string_to_array(?, ',')::uuid[]) and tenant_id = ? and chat_id = ? and uploaded_by = ? and deleted_at is null) as linkable
 ), allowed as (
   select 1 from checks where not request_id_used and not turn_running and cardinality(linkable) = ?
 ), boundary as (
@@ -67,7 +70,7 @@ const openTurnSql = `with checks as (
   -- Spaced by a millisecond so reading the links back in created_at order keeps the request's order.
   insert into message_attachments (message_id, attachment_id, chat_id, tenant_id, created_at)
   select user_message.id, requested.id, ?, ?, ?::timestamptz + (requested.position - 1) * interval '1 millisecond'
-    from user_message, unnest(array[?]::uuid[]) with ordinality as requested (id, position)
+    from user_message, unnest(string_to_array(?, ',')::uuid[]) with ordinality as requested (id, position)
 ), turn as (
   insert into chat_turns (id, tenant_id, chat_id, request_id, requester_type, requester_user_id, state, effective_model,
                           web_search_enabled, started_at, last_progress_at, updated_at)
@@ -90,19 +93,29 @@ select checks.request_id_used, checks.turn_running, array_to_string(checks.linka
  * empty chat.
  */
 export async function openTurnUnlessRefused(tx: EntityManager, opening: TurnOpening): Promise<TurnOpeningResult> {
+  const rows = await tx.execute<OpeningRow[]>(openTurnSql, openTurnParams(opening));
+  return turnOpeningResultOf(rows[0], opening);
+}
+
+/** The values of `openTurnSql`'s placeholders, in order. */
+export function openTurnParams(opening: TurnOpening): unknown[] {
   const { tenantId, chatId, now } = opening;
-  const rows = await tx.execute<OpeningRow[]>(openTurnSql, [
-    tenantId, chatId, opening.requestId,
-    tenantId, chatId,
-    [...opening.attachmentIds], tenantId, chatId, opening.requesterUserId,
+  const attachmentIds = opening.attachmentIds.join(',');
+  return [
+    ...[tenantId, chatId, opening.requestId],
+    ...[tenantId, chatId],
+    ...[attachmentIds, tenantId, chatId, opening.requesterUserId],
     opening.attachmentIds.length,
-    chatId, tenantId,
-    opening.userMessageId, tenantId, chatId, opening.requestId, opening.content, now,
-    chatId, tenantId, now, [...opening.attachmentIds],
-    opening.turnId, tenantId, chatId, opening.requestId, opening.requesterType, opening.requesterUserId, opening.effectiveModel, opening.webSearchEnabled, now, now, now,
-    now, chatId, tenantId,
-  ]);
-  const row = rows[0];
+    ...[chatId, tenantId],
+    ...[opening.userMessageId, tenantId, chatId, opening.requestId, opening.content, now],
+    ...[chatId, tenantId, now, attachmentIds],
+    ...[opening.turnId, tenantId, chatId, opening.requestId, opening.requesterType, opening.requesterUserId, opening.effectiveModel, opening.webSearchEnabled, now, now, now],
+    ...[now, chatId, tenantId],
+  ];
+}
+
+/** Reads `openTurnSql`'s one row: opened with its boundary, or the refusal. */
+export function turnOpeningResultOf(row: OpeningRow | undefined, opening: Pick<TurnOpening, 'attachmentIds'>): TurnOpeningResult {
   if (!row) throw new Error('opening a turn returned no row');
   const linkableIds = new Set(row.linkable_ids ? row.linkable_ids.split(',') : []);
   if (row.request_id_used || row.turn_running || linkableIds.size !== opening.attachmentIds.length) {
