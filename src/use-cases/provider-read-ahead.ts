@@ -26,6 +26,19 @@ export type ProviderReadAhead = {
 type Ending = { readonly result: IteratorResult<ProviderChunk> } | { readonly error: unknown };
 
 /**
+ * Told about every read of the provider iterator, synchronously: no promise of its own per read
+ * (this runs once per provider chunk, thousands of times in a long answer).
+ */
+export type ProviderReadObserver = {
+  /** A read was started; `read` settles when it does (kept to time an abort against it). */
+  started(read: Promise<IteratorResult<ProviderChunk>>): void;
+  /** The read answered `step`. */
+  settled(step: IteratorResult<ProviderChunk>): void;
+  /** The read failed with `error`. */
+  failed(error: unknown): void;
+};
+
+/**
  * Reads `chunks` while the consumer is busy sending the previous event, so deltas that arrive
  * during that send go out together in the next event instead of queueing behind one send each.
  * Nothing waits for more text: when the consumer asks and any text is there, it gets it at once;
@@ -33,11 +46,11 @@ type Ending = { readonly result: IteratorResult<ProviderChunk> } | { readonly er
  * model producing tokens over time (every real one) gets each chunk sent as its own delta; only
  * text that is already here when the previous event went out travels together (docs/streaming.md).
  *
- * `observe` wraps every read of the provider iterator (the stream's telemetry times them).
+ * `observer` hears of every read of the provider iterator (the stream's telemetry times them).
  */
 export function readProviderAhead(
   chunks: AsyncIterator<ProviderChunk>,
-  observe: (read: Promise<IteratorResult<ProviderChunk>>) => Promise<IteratorResult<ProviderChunk>>,
+  observer: ProviderReadObserver,
   limitChars = readAheadLimitChars,
 ): ProviderReadAhead {
   let texts: string[] = [];
@@ -51,7 +64,16 @@ export function readProviderAhead(
   async function readUntilEnd(): Promise<void> {
     try {
       while (!isClosed) {
-        const step = await observe(chunks.next());
+        const read = chunks.next();
+        observer.started(read);
+        let step: IteratorResult<ProviderChunk>;
+        try {
+          step = await read;
+        } catch (error) {
+          observer.failed(error);
+          throw error;
+        }
+        observer.settled(step);
         if (!step.done && step.value.type === 'delta') {
           texts.push(step.value.text);
           queuedChars += step.value.text.length;

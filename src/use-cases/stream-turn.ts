@@ -73,7 +73,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     }
     const chunks = deps.provider.stream({ model: turn.model, messages: context, maxOutputTokens: turn.model.maxOutputTokens, signal: providerAbort.signal });
     telemetry.providerRequested();
-    readAhead = readProviderAhead(chunks[Symbol.asyncIterator](), (read) => telemetry.providerRead(read, providerAbort.signal));
+    readAhead = readProviderAhead(chunks[Symbol.asyncIterator](), telemetry.providerReads(providerAbort.signal));
     let pending = readAhead.next();
     for (;;) {
       const step = await heartbeat.next(pending);

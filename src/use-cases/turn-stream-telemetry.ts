@@ -1,9 +1,10 @@
 import type { Span } from '@opentelemetry/api';
-import { ProviderError, type ProviderChunk } from '../llm/provider.ts';
+import { ProviderError } from '../llm/provider.ts';
 import { turnLogFields, type Logger } from '../telemetry/logger.ts';
 import type { ServiceMetrics, StreamResult } from '../telemetry/metrics.ts';
 import { markFailed, startSpan } from '../telemetry/spans.ts';
 import type { Finalization } from './finalize-turn.ts';
+import type { ProviderReadObserver } from './provider-read-ahead.ts';
 import type { StartedTurn } from './started-turn.ts';
 
 /** What a turn stream's telemetry writes to: the service's instruments and its logger. */
@@ -63,29 +64,36 @@ export function observeTurnStream(deps: TurnStreamTelemetryDeps, turn: StartedTu
         attributes: { 'gen_ai.request.model': turn.model.providerModel, 'minichat.model': turn.model.id, 'gen_ai.request.max_tokens': turn.model.maxOutputTokens },
       });
     },
-    /** Observes one read of the provider stream: its first delta, and the provider stream's end. */
-    providerRead<T extends IteratorResult<ProviderChunk>>(read: Promise<T>, providerSignal: AbortSignal): Promise<T> {
-      const observed = read.then(
-        (step) => {
-          pendingRead = undefined;
-          if (!step.done && step.value.type === 'delta') providerFirstTokenAt ??= performance.now();
-          if (!step.done && step.value.type === 'done') {
-            const { usage, finishReason } = step.value;
-            describeFinished = (span) =>
-              span.setAttributes({ 'gen_ai.response.finish_reasons': [finishReason], ...(usage ? { 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens } : {}) });
-            if (isFirstTokenHanded || providerFirstTokenAt === undefined) endProviderSpan(describeFinished);
-          }
-          if (step.done) endProviderSpan((span) => markFailed(span, new Error('provider stream ended without a done chunk')));
-          return step;
+    /**
+     * The observer of the provider stream's reads (see `readProviderAhead`): notes its first delta
+     * and its end, and keeps the read in flight for timing an abort. `providerSignal` tells an
+     * aborted read from a failed one.
+     */
+    providerReads(providerSignal: AbortSignal): ProviderReadObserver {
+      return {
+        started(read) {
+          pendingRead = read;
         },
-        (error: unknown) => {
+        settled(step) {
+          pendingRead = undefined;
+          if (step.done) {
+            endProviderSpan((span) => markFailed(span, new Error('provider stream ended without a done chunk')));
+            return;
+          }
+          if (step.value.type === 'delta') {
+            providerFirstTokenAt ??= performance.now();
+            return;
+          }
+          const { usage, finishReason } = step.value;
+          describeFinished = (span) =>
+            span.setAttributes({ 'gen_ai.response.finish_reasons': [finishReason], ...(usage ? { 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens } : {}) });
+          if (isFirstTokenHanded || providerFirstTokenAt === undefined) endProviderSpan(describeFinished);
+        },
+        failed(error) {
           pendingRead = undefined;
           endProviderSpan((span) => (providerSignal.aborted ? span.setAttribute('minichat.provider.aborted', true) : markFailed(span, error, error instanceof ProviderError ? error.code : undefined)));
-          throw error;
         },
-      );
-      pendingRead = observed;
-      return observed;
+      };
     },
     /** The first delta was handed to the client stream at `at`. */
     firstTokenHanded(at: Date): void {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderChunk } from '../../../src/llm/provider.ts';
-import { readProviderAhead } from '../../../src/use-cases/provider-read-ahead.ts';
+import { type ProviderReadObserver, readProviderAhead } from '../../../src/use-cases/provider-read-ahead.ts';
 
-const unobserved = (read: Promise<IteratorResult<ProviderChunk>>) => read;
+const unobserved: ProviderReadObserver = { started: () => {}, settled: () => {}, failed: () => {} };
 
 /** A provider whose chunks become readable only when the test releases them, counting reads. */
 function gatedProvider() {
@@ -120,12 +120,13 @@ describe('readProviderAhead', () => {
     expect(provider.state.returned).toBe(true);
   });
 
-  it('times every provider read through the observer', async () => {
+  it('tells the observer of every provider read as it starts and as it settles', async () => {
     const provider = gatedProvider();
-    let observedReads = 0;
-    const ahead = readProviderAhead(provider.iterator, (read) => {
-      observedReads += 1;
-      return read;
+    const seen: string[] = [];
+    const ahead = readProviderAhead(provider.iterator, {
+      started: () => seen.push('started'),
+      settled: (step) => seen.push(step.done ? 'ended' : step.value.type),
+      failed: (error) => seen.push(`failed ${String(error)}`),
     });
 
     provider.release(delta('a'), delta('b'), done);
@@ -133,6 +134,21 @@ describe('readProviderAhead', () => {
     await ahead.next();
     await ahead.next();
 
-    expect(observedReads).toBe(3);
+    expect(seen).toEqual(['started', 'delta', 'started', 'delta', 'started', 'done']);
+  });
+
+  it('tells the observer of a failed read', async () => {
+    const provider = gatedProvider();
+    const seen: string[] = [];
+    const ahead = readProviderAhead(provider.iterator, {
+      started: () => seen.push('started'),
+      settled: () => seen.push('settled'),
+      failed: (error) => seen.push(`failed ${(error as Error).message}`),
+    });
+
+    provider.release(new Error('connection reset'));
+
+    await expect(ahead.next()).rejects.toThrow('connection reset');
+    expect(seen).toEqual(['started', 'failed connection reset']);
   });
 });
