@@ -15,7 +15,7 @@ export type TurnServiceDeps = GenerateTurnDeps & { readonly maxMessageBytes: num
 /**
  * TurnService's answers are never compressed, even for a client that offers gzip (the rest of the
  * API compresses answers above Connect's 1 KiB). A turn stream is the path whose latency we
- * promise: its deltas are text as it arrives (a few bytes each, or up to the 16 KiB read-ahead
+ * promise: its deltas are text as it arrives (a few bytes each, or up to the 16 Ki-character read-ahead
  * limit when a reader falls behind), and gzip on each of them costs both ends CPU on that path: in
  * the 1 MB throughput profile it was 2–3 % of the service's CPU, and the client inflates it again.
  */

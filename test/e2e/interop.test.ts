@@ -8,7 +8,7 @@ import { Code } from '@connectrpc/connect';
 import { ListMessagesRequestSchema } from '../../src/gen/minichat/v1/chat_service_pb.ts';
 import { GenerateRequestSchema } from '../../src/gen/minichat/v1/turn_service_pb.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientsFor, failureOf, type Protocol } from '../support/clients.ts';
+import { clientsFor, type Protocol } from '../support/clients.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { findGrpcurl } from '../support/grpcurl.ts';
 import { rawGrpcCall, rawGrpcFrames } from '../support/raw-grpc.ts';

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AttachmentSchema } from '../entities/attachment.entity.ts';
 import { MessageAttachmentSchema } from '../entities/message-attachment.entity.ts';
-import { type Message, type MessageRole, MessageSchema } from '../entities/message.entity.ts';
+import { type Message, MessageSchema } from '../entities/message.entity.ts';
 
 /** A position in a chat's message list: the last message of the previous page. */
 export type MessageListCursor = { readonly createdAt: Date; readonly id: string };
