@@ -32,7 +32,6 @@ export async function failOrphanedTurns(orm: MikroORM, options: { orphanTimeoutM
         errorCode: 'orphan_timeout',
         errorDetail: failureMessages.orphan_timeout,
         finishReason: null,
-        assistantMessageId: null,
         inputTokens: turn.inputTokens ?? 0,
         outputTokens: turn.outputTokens ?? 0,
       });

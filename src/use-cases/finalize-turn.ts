@@ -48,7 +48,6 @@ async function finalizeOrReadWinner(orm: MikroORM, turn: StartedTurn, outcome: T
           errorCode: outcome.state === 'failed' ? outcome.code : null,
           errorDetail: outcome.state === 'failed' ? outcome.detail : null,
           finishReason: outcome.state === 'completed' ? outcome.finishReason : null,
-          assistantMessageId: message ? turn.assistantMessageId : null,
           inputTokens: outcome.usage.inputTokens,
           outputTokens: outcome.usage.outputTokens,
         },

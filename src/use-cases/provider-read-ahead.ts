@@ -3,10 +3,10 @@ import type { ProviderChunk } from '../llm/provider.ts';
 /**
  * How much answer text (in UTF-16 code units, JavaScript's string length: 16 Ki characters of
  * ASCII text, at most 48 KiB of UTF-8) may wait in a stream's read-ahead before the provider read
- * pauses. Bounds
- * each stream's memory; a reader slower than the model slows the provider read once it is full.
- * Well under HTTP/2's default 64 KiB stream window, so several deltas can be in flight to a client
- * that keeps that window (a 64 KiB delta fills it alone and waits for the client's window update).
+ * pauses. Bounds each stream's memory; a reader slower than the model slows the provider read
+ * once it is full. Well under HTTP/2's default 64 KiB stream window, so several deltas can be in
+ * flight to a client that keeps that window (a 64 KiB delta fills it alone and waits for the
+ * client's window update).
  */
 export const readAheadLimitChars = 16 * 1024;
 

@@ -32,3 +32,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * How many sessions of this database are waiting for a lock right now (`pg_stat_activity`): how a
+ * test knows, without sleeping, that a statement it started is blocked behind a lock it holds.
+ */
+export async function sessionsWaitingForLock(database: TestDatabase): Promise<number> {
+  const rows = await database.orm.em.fork().execute<Array<{ waiting: number }>>(
+    `select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+  );
+  return rows[0]?.waiting ?? 0;
+}

@@ -40,7 +40,6 @@ export type TurnFinalization = {
   errorCode: string | null;
   errorDetail: string | null;
   finishReason: string | null;
-  assistantMessageId: string | null;
   inputTokens: number;
   outputTokens: number;
 };
@@ -86,7 +85,8 @@ export async function finalizeTurnIfRunning(
   message: FinalAssistantMessage | null = null,
 ): Promise<boolean> {
   const now = new Date();
-  const endParams = [end.state, end.errorCode, end.errorDetail, end.finishReason, end.assistantMessageId, end.inputTokens, end.outputTokens, now, now, scope.turnId, scope.tenantId];
+  // `assistant_message_id` is the stored message's, or null when there is none.
+  const endParams = [end.state, end.errorCode, end.errorDetail, end.finishReason, message?.id ?? null, end.inputTokens, end.outputTokens, now, now, scope.turnId, scope.tenantId];
   const rows = message
     ? await em.execute<unknown[]>(endWithMessageSql, [
         ...endParams,

@@ -11,7 +11,7 @@ import {
 } from '../../../src/db/repositories/chat.repository.ts';
 import type { Owner } from '../../../src/db/repositories/owner.ts';
 import { runInTransaction } from '../../../src/db/transaction.ts';
-import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { createTestDatabase, sessionsWaitingForLock, type TestDatabase } from '../../support/database.ts';
 import { aChatRow } from '../../support/entity-rows.ts';
 import { eventually } from '../../support/eventually.ts';
 
@@ -105,7 +105,7 @@ describe('lockChatForUpdate', () => {
     await lockHeld.promise;
 
     const second = runInTransaction(database.orm.em, (tx) => lockChatForUpdate(tx, owner, chat.id));
-    await eventually(async () => expect(await sessionsWaitingForLock()).toBe(1), { timeoutMs: 5_000 });
+    await eventually(async () => expect(await sessionsWaitingForLock(database)).toBe(1), { timeoutMs: 5_000 });
     release.resolve();
     await first;
 
@@ -177,10 +177,3 @@ describe('softDeleteChat', () => {
     expect(await freshEm().findOne(ChatSchema, chat.id)).toMatchObject({ deletedAt: now });
   });
 });
-
-async function sessionsWaitingForLock(): Promise<number> {
-  const rows = await freshEm().execute<Array<{ waiting: number }>>(
-    `select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-  );
-  return rows[0]?.waiting ?? 0;
-}

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../../src/db/database-errors.ts';
 import { runInTransaction } from '../../../src/db/transaction.ts';
 import { enqueue, type OutboxEvent } from '../../../src/outbox/enqueue.ts';
 import { OUTBOX_NOTIFY_CHANNEL, OUTBOX_TABLE, outboxColumns } from '../../../src/outbox/outbox-schema.ts';
-import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { createTestDatabase, sessionsWaitingForLock, type TestDatabase } from '../../support/database.ts';
 import { eventually } from '../../support/eventually.ts';
 
 let database: TestDatabase;
@@ -133,7 +133,7 @@ describe('enqueue', () => {
     });
     await firstEnqueued;
     const secondTx = runInTransaction(database.orm.em, (tx) => enqueue(tx, second));
-    await eventually(async () => expect(await lockWaiters()).toBe(1), { timeoutMs: 10_000 });
+    await eventually(async () => expect(await sessionsWaitingForLock(database)).toBe(1), { timeoutMs: 10_000 });
     releaseFirst();
     await Promise.all([firstTx, secondTx]);
 
@@ -177,11 +177,4 @@ async function chatSeqsOf(chatId: string): Promise<number[]> {
     [chatId],
   );
   return rows.map((row) => row.chat_seq);
-}
-
-async function lockWaiters(): Promise<number> {
-  const rows = await database.orm.em.fork().execute<Array<{ n: number }>>(
-    `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-  );
-  return rows[0]!.n;
 }

@@ -7,7 +7,7 @@ import { messageConstraints, MessageSchema } from '../../../src/db/entities/mess
 import { TurnSchema } from '../../../src/db/entities/turn.entity.ts';
 import { type FinalAssistantMessage, finalizeTurnIfRunning, lockChatAndTurnIfRunning, type TurnFinalization } from '../../../src/db/repositories/turn.repository.ts';
 import { runInTransaction } from '../../../src/db/transaction.ts';
-import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { createTestDatabase, sessionsWaitingForLock, type TestDatabase } from '../../support/database.ts';
 import { aChatRow, aCompletedTurnRow, aMessageRow, aTurnRow } from '../../support/entity-rows.ts';
 import { eventually } from '../../support/eventually.ts';
 import { openTransaction } from '../../support/open-transaction.ts';
@@ -34,12 +34,11 @@ async function aChatWithTurn(turnOverrides: Parameters<typeof aTurnRow>[1] = {})
   return { chat, turn };
 }
 
-const completed: TurnFinalization = {
+const cancelled: TurnFinalization = {
   state: 'cancelled',
   errorCode: null,
   errorDetail: null,
   finishReason: null,
-  assistantMessageId: null,
   inputTokens: 4,
   outputTokens: 2,
 };
@@ -54,7 +53,7 @@ describe('finalizeTurnIfRunning', () => {
     const answer = anAnswer(turn);
 
     const isWinner = await runInTransaction(database.orm.em, (tx) =>
-      finalizeTurnIfRunning(tx, { tenantId: turn.tenantId, turnId: turn.id }, { ...completed, assistantMessageId: answer.id }, answer),
+      finalizeTurnIfRunning(tx, { tenantId: turn.tenantId, turnId: turn.id }, cancelled, answer),
     );
 
     expect(isWinner).toBe(true);
@@ -67,7 +66,7 @@ describe('finalizeTurnIfRunning', () => {
     const answer = anAnswer(turn);
 
     const isWinner = await runInTransaction(database.orm.em, (tx) =>
-      finalizeTurnIfRunning(tx, { tenantId: turn.tenantId, turnId: turn.id }, { ...completed, assistantMessageId: answer.id }, answer),
+      finalizeTurnIfRunning(tx, { tenantId: turn.tenantId, turnId: turn.id }, cancelled, answer),
     );
 
     expect(isWinner).toBe(false);
@@ -81,7 +80,7 @@ describe('finalizeTurnIfRunning', () => {
     const answer = anAnswer(turn);
 
     const error = await runInTransaction(database.orm.em, (tx) =>
-      finalizeTurnIfRunning(tx, { tenantId: turn.tenantId, turnId: turn.id }, { ...completed, assistantMessageId: answer.id }, answer),
+      finalizeTurnIfRunning(tx, { tenantId: turn.tenantId, turnId: turn.id }, cancelled, answer),
     ).catch((e: unknown) => e);
 
     expect(isUniqueViolation(error, messageConstraints.oneLivePerRole)).toBe(true);
@@ -111,7 +110,7 @@ describe('lockChatAndTurnIfRunning', () => {
     await holder.run((tx) => tx.execute(`select 1 from chats where id = ? for update`, [chat.id]));
 
     const waiter = runInTransaction(database.orm.em, (tx) => lockChatAndTurnIfRunning(tx, { tenantId: turn.tenantId, chatId: chat.id, turnId: turn.id }));
-    await eventually(async () => expect(await sessionsWaitingForLock()).toBe(1), { timeoutMs: 5_000 });
+    await eventually(async () => expect(await sessionsWaitingForLock(database)).toBe(1), { timeoutMs: 5_000 });
     // The waiter holds no lock on the turn yet: the chat holder can still lock and end it.
     await holder.run((tx) => tx.execute(`update chat_turns set state = 'cancelled', completed_at = now() where id = ?`, [turn.id]));
     await holder.commit();
@@ -119,10 +118,3 @@ describe('lockChatAndTurnIfRunning', () => {
     expect(await waiter).toBe(false);
   });
 });
-
-async function sessionsWaitingForLock(): Promise<number> {
-  const rows = await freshEm().execute<Array<{ waiting: number }>>(
-    `select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-  );
-  return rows[0]?.waiting ?? 0;
-}
