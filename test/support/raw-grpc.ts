@@ -42,7 +42,7 @@ async function exchange(address: string, request: RawGrpcRequest): Promise<{ hea
  * the way to send a client bug (a body that is not the message it claims to be) that no generated
  * client would produce.
  */
-export async function rawGrpcCall(address: string, options: { path: string; token: string; payload: Uint8Array; isCompressed?: boolean }) {
+export async function rawGrpcCall(address: string, options: Omit<RawGrpcRequest, 'headers'>) {
   const { headers } = await exchange(address, options);
   return {
     status: Number(headers['grpc-status']),
@@ -59,7 +59,7 @@ export type RawGrpcFrame = { readonly isCompressed: boolean; readonly length: nu
  * `grpc-encoding`, its messages' compressed flags and lengths, and its status: what a client that
  * offers compression is actually sent.
  */
-export async function rawGrpcFrames(address: string, options: { path: string; token: string; payload: Uint8Array; acceptEncoding: string }) {
+export async function rawGrpcFrames(address: string, options: Omit<RawGrpcRequest, 'headers' | 'isCompressed'> & { acceptEncoding: string }) {
   const { headers, body } = await exchange(address, { ...options, headers: { 'grpc-accept-encoding': options.acceptEncoding } });
   const frames: RawGrpcFrame[] = [];
   for (let offset = 0; offset + 5 <= body.length; ) {
