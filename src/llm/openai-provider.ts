@@ -12,6 +12,8 @@ export type OpenAIProviderOptions = {
 };
 
 const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+/** The abort reason once a stream is over: one shared instance, no stack captured per request. */
+const streamFinished = new Error('provider stream finished');
 // Local servers (vLLM, Ollama, llama.cpp) ignore the key, but the SDK refuses to start without one.
 const PLACEHOLDER_API_KEY = 'not-needed';
 
@@ -88,6 +90,10 @@ async function* streamChatCompletion(client: OpenAI, request: ProviderRequest, i
     request.signal.removeEventListener('abort', forwardCallerAbort);
     // A consumer that leaves early must not leave the HTTP request open.
     await chunks?.return?.();
+    // Also after a complete answer: the SDK composes its signal with ours (`AbortSignal.any`), and
+    // the fetch's listener on that composite keeps it in Node's set of signals that must outlive
+    // their references until it fires or the request is garbage-collected.
+    if (!signal.aborted) controller.abort(streamFinished);
   }
 }
 

@@ -90,6 +90,11 @@ export function readProviderAhead(
     wakeConsumer?.();
     // Closed while a chunk was held back (or before the provider finished): release the request.
     if (isClosed && !ending) void chunks.return?.().catch(() => undefined);
+    // The provider answered its `done` chunk and is suspended after it: nobody reads it again, so
+    // return it now. Without this a generator that yields `done` last never runs its cleanup, and
+    // what that cleanup releases (the openai provider's idle timer, which holds the stream's abort
+    // reason and through its stack the whole call) stayed alive until the timer fired, a minute on.
+    else if (ending && 'result' in ending && !ending.result.done) void chunks.return?.().catch(() => undefined);
   }
 
   void readUntilEnd();

@@ -120,6 +120,25 @@ describe('readProviderAhead', () => {
     expect(provider.state.returned).toBe(true);
   });
 
+  it('returns a provider that yields its done chunk last, so its cleanup runs without another read', async () => {
+    const cleanup = { hasRun: false };
+    async function* yieldsDoneLast(): AsyncGenerator<ProviderChunk> {
+      try {
+        yield delta('answer');
+        yield done;
+      } finally {
+        cleanup.hasRun = true;
+      }
+    }
+    const ahead = readProviderAhead(yieldsDoneLast(), unobserved);
+
+    expect((await ahead.next()).value).toEqual(delta('answer'));
+    expect((await ahead.next()).value).toEqual(done);
+    await settle();
+
+    expect(cleanup.hasRun).toBe(true);
+  });
+
   it('tells the observer of every provider read as it starts and as it settles', async () => {
     const provider = gatedProvider();
     const seen: string[] = [];
