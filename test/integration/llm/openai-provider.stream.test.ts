@@ -1,5 +1,6 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createOpenAIProvider } from '../../../src/llm/openai-provider.ts';
+import { readProviderAhead } from '../../../src/use-cases/provider-read-ahead.ts';
 import { answer } from '../../support/openai-stub-behaviours.ts';
 import { startOpenAIStubServer, type OpenAIStubServer } from '../../support/openai-stub-server.ts';
 import { aProviderRequest, readStream, warmUpOpenAIProvider } from '../../support/provider-streams.ts';
@@ -68,5 +69,29 @@ describe('openai provider streaming an answer', () => {
 
     expect(outcome.deltas.join('')).toBe('late but fine');
     expect(outcome.done?.finishReason).toBe('stop');
+  });
+
+  it('clears its idle timer after a complete answer read as a turn stream reads it (nothing asked after done)', async () => {
+    // A distinctive idle timeout tells the provider's timer from any other.
+    const idleTimeoutMs = 123_456;
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    const clearTimeoutSpy = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      stub.respondWith(answer(['all', ' of it']));
+      const ahead = readProviderAhead(
+        createOpenAIProvider({ baseUrl: stub.baseUrl, idleTimeoutMs }).stream(aProviderRequest())[Symbol.asyncIterator](),
+        { started: () => {}, settled: () => {}, failed: () => {} },
+      );
+      let step = await ahead.next();
+      while (!step.done && step.value.type === 'delta') step = await ahead.next();
+      expect(step).toMatchObject({ done: false, value: { type: 'done' } });
+      const idleTimers = setTimeoutSpy.mock.calls.flatMap((call, index) => (call[1] === idleTimeoutMs ? [setTimeoutSpy.mock.results[index]?.value] : []));
+      expect(idleTimers).toHaveLength(1);
+
+      await vi.waitFor(() => expect(clearTimeoutSpy.mock.calls.map((call) => call[0])).toContain(idleTimers[0]));
+    } finally {
+      setTimeoutSpy.mockRestore();
+      clearTimeoutSpy.mockRestore();
+    }
   });
 });
