@@ -76,3 +76,16 @@ export function log4jProperties(logFile: string): string {
 function escapeValue(value: string): string {
   return value.replaceAll('\\', '\\\\');
 }
+
+/**
+ * A KRaft cluster id: 16 random bytes in base64url, as `kafka-storage random-uuid` makes it, drawn
+ * again when it starts with `-`. Kafka's own `Uuid.randomUuid()` never returns such an id, and
+ * the storage tool's argument parser reads `--cluster-id -…` as a missing value: one format in 64
+ * failed that way, and with it the test run that started the broker.
+ */
+export function newClusterId(randomBytes: (size: number) => Buffer): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}

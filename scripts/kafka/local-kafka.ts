@@ -5,7 +5,7 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { log4jProperties, readBrokerPorts, serverProperties, type BrokerPorts } from './broker-config.ts';
+import { log4jProperties, newClusterId, readBrokerPorts, serverProperties, type BrokerPorts } from './broker-config.ts';
 import { ensureKafkaJars } from './kafka-jars.ts';
 
 /** Options of {@link startLocalKafka}. */
@@ -122,8 +122,7 @@ async function formatStorageOnce(options: { libsDir: string; files: DataDirFiles
   const { files } = options;
   const isFormatted = await readFile(path.join(files.storage, 'meta.properties')).then(() => true, () => false);
   if (isFormatted) return;
-  // a cluster id is 16 random bytes in base64url, as `kafka-storage random-uuid` makes it
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = newClusterId(randomBytes);
   const args = ['kafka.tools.StorageTool', 'format', '--cluster-id', clusterId, '--config', files.serverProperties];
   const child = await spawnJava({ libsDir: options.libsDir, files, detached: false, args });
   const [code] = (await once(child, 'exit')) as [number | null];
