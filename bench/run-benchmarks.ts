@@ -108,6 +108,7 @@ function printDetails(results: BenchResults): void {
     write(`${label}: provider requests arrived over [${list(result.arrivalSpreadMs)}] ms per round; ${result.overlappedStarts} first tokens came while streams were still starting`);
     write(`${label}: CPU during service rounds: ${describeCpuWindows(result.serviceRoundCpu, result.concurrency)}`);
     write(`${label}: CPU while creating the round's chats: ${describeCpuWindows(result.createChatCpu, result.concurrency, 'CreateChat')}`);
+    write(`${label}: ${result.benchGcDelayedFirstTokens} of ${result.serviceMs.length} first tokens waited through a garbage collection of the bench process itself (longest pause ${result.benchGcLongestPauseMs.toFixed(1)} ms)`);
   }
   for (const result of results.throughput) {
     write(`throughput ${result.concurrency} streams: direct [${list(result.directBytesPerSecond, 1e6)}] MB/s, service [${list(result.serviceBytesPerSecond, 1e6)}] MB/s`);

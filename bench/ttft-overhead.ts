@@ -1,6 +1,7 @@
 import { answer } from '../test/support/openai-stub-behaviours.ts';
 import type { BenchEnvironment } from './bench-environment.ts';
 import { startCpuWindow, type CpuWindow } from './cpu-window.ts';
+import { pausedWithin, watchGcPauses } from './gc-pauses.ts';
 import { completeDirectTimed, connectServiceClient, generateTimed, openChat, stubRecordOf, type StreamTiming } from './timed-streams.ts';
 
 /** After the first token the stub sends more, one every 20 ms (50 tokens/s, a fast model). */
@@ -30,6 +31,10 @@ export type TtftOverhead = {
   readonly serviceRoundCpu: CpuWindow[];
   /** Per round, the same for creating the round's chats (one small transaction each): a yardstick for a turn's CPU. */
   readonly createChatCpu: CpuWindow[];
+  /** Measured service streams whose first token waited through a garbage-collection pause of this process (stub + clients). */
+  benchGcDelayedFirstTokens: number;
+  /** The longest such pause during the measured service rounds (ms). */
+  benchGcLongestPauseMs: number;
 };
 
 /**
@@ -66,7 +71,10 @@ export async function measureTtftOverhead(
     overlappedStarts: 0,
     serviceRoundCpu: [],
     createChatCpu: [],
+    benchGcDelayedFirstTokens: 0,
+    benchGcLongestPauseMs: 0,
   };
+  const benchGc = watchGcPauses();
   try {
     for (let round = 0; round < unmeasuredRounds + options.rounds; round += 1) {
       const isMeasured = round >= unmeasuredRounds;
@@ -82,15 +90,29 @@ export async function measureTtftOverhead(
       result.createChatCpu.push(chatWindow);
       result.serviceRoundCpu.push(servedWindow);
       collect(env, served, result.serviceMs, result.failures);
+      noteBenchGc(env, served, benchGc.pauses, result);
       const records = served.map((timing) => stubRecordOf(env.stub, timing));
       const arrivals = records.map((record) => record?.receivedAt ?? Number.NaN);
       result.arrivalSpreadMs.push(Math.max(...arrivals) - Math.min(...arrivals));
       result.overlappedStarts += records.filter((record) => (record?.firstPieceAt ?? Infinity) < Math.max(...arrivals)).length;
     }
   } finally {
+    benchGc.stop();
     for (const client of clients) client.close();
   }
   return result;
+}
+
+/** Counts the round's first tokens that waited through a pause of this process, and the longest pause in the round. */
+function noteBenchGc(env: BenchEnvironment, served: StreamTiming[], pauses: ReturnType<typeof watchGcPauses>['pauses'], result: TtftOverhead): void {
+  const firstPieces = served.map((timing) => stubRecordOf(env.stub, timing)?.firstPieceAt ?? Number.POSITIVE_INFINITY);
+  const roundStart = Math.min(...firstPieces);
+  const roundEnd = Math.max(...served.map((timing) => timing.firstDeltaAt ?? Number.NEGATIVE_INFINITY));
+  for (const pause of pauses) if (pause.endMs > roundStart && pause.startMs < roundEnd) result.benchGcLongestPauseMs = Math.max(result.benchGcLongestPauseMs, pause.endMs - pause.startMs);
+  served.forEach((timing, index) => {
+    const from = firstPieces[index] ?? Number.POSITIVE_INFINITY;
+    if (timing.firstDeltaAt !== undefined && pausedWithin(pauses, from, timing.firstDeltaAt) > 0) result.benchGcDelayedFirstTokens += 1;
+  });
 }
 
 function collect(env: BenchEnvironment, timings: StreamTiming[], overheadsMs: number[], failures: string[]): void {
