@@ -1,7 +1,7 @@
 import { answer } from '../test/support/openai-stub-behaviours.ts';
 import type { BenchEnvironment } from './bench-environment.ts';
 import { startCpuWindow, type CpuWindow } from './cpu-window.ts';
-import { pausedWithin, watchGcPauses } from './gc-pauses.ts';
+import { pausedWithin, watchGcPauses, type GcPause } from './gc-pauses.ts';
 import { completeDirectTimed, connectServiceClient, generateTimed, openChat, stubRecordOf, type StreamTiming } from './timed-streams.ts';
 
 /** After the first token the stub sends more, one every 20 ms (50 tokens/s, a fast model). */
@@ -33,7 +33,7 @@ export type TtftOverhead = {
   readonly createChatCpu: CpuWindow[];
   /** Measured service streams whose first token waited through a garbage-collection pause of this process (stub + clients). */
   benchGcDelayedFirstTokens: number;
-  /** The longest such pause during the measured service rounds (ms). */
+  /** The longest pause of this process while a measured round's first tokens were on their way (ms). */
   benchGcLongestPauseMs: number;
 };
 
@@ -103,8 +103,8 @@ export async function measureTtftOverhead(
   return result;
 }
 
-/** Counts the round's first tokens that waited through a pause of this process, and the longest pause in the round. */
-function noteBenchGc(env: BenchEnvironment, served: StreamTiming[], pauses: ReturnType<typeof watchGcPauses>['pauses'], result: TtftOverhead): void {
+/** Counts the round's first tokens that waited through a pause of this process, and keeps the longest pause among their waits. */
+function noteBenchGc(env: BenchEnvironment, served: StreamTiming[], pauses: readonly GcPause[], result: TtftOverhead): void {
   const firstPieces = served.map((timing) => stubRecordOf(env.stub, timing)?.firstPieceAt ?? Number.POSITIVE_INFINITY);
   const roundStart = Math.min(...firstPieces);
   const roundEnd = Math.max(...served.map((timing) => timing.firstDeltaAt ?? Number.NEGATIVE_INFINITY));
