@@ -1,4 +1,5 @@
 import { answer } from '../test/support/openai-stub-behaviours.ts';
+import type { RecordedRequest } from '../test/support/openai-stub-server.ts';
 import type { BenchEnvironment } from './bench-environment.ts';
 import { startCpuWindow, type CpuWindow } from './cpu-window.ts';
 import { pausedWithin, watchGcPauses, type GcPause } from './gc-pauses.ts';
@@ -90,8 +91,8 @@ export async function measureTtftOverhead(
       result.createChatCpu.push(chatWindow);
       result.serviceRoundCpu.push(servedWindow);
       collect(env, served, result.serviceMs, result.failures);
-      noteBenchGc(env, served, benchGc.pauses, result);
       const records = served.map((timing) => stubRecordOf(env.stub, timing));
+      noteBenchGc(served, records, benchGc.pauses, result);
       const arrivals = records.map((record) => record?.receivedAt ?? Number.NaN);
       result.arrivalSpreadMs.push(Math.max(...arrivals) - Math.min(...arrivals));
       result.overlappedStarts += records.filter((record) => (record?.firstPieceAt ?? Infinity) < Math.max(...arrivals)).length;
@@ -104,8 +105,8 @@ export async function measureTtftOverhead(
 }
 
 /** Counts the round's first tokens that waited through a pause of this process, and keeps the longest pause among their waits. */
-function noteBenchGc(env: BenchEnvironment, served: StreamTiming[], pauses: readonly GcPause[], result: TtftOverhead): void {
-  const firstPieces = served.map((timing) => stubRecordOf(env.stub, timing)?.firstPieceAt ?? Number.POSITIVE_INFINITY);
+function noteBenchGc(served: StreamTiming[], records: Array<RecordedRequest | undefined>, pauses: readonly GcPause[], result: TtftOverhead): void {
+  const firstPieces = records.map((record) => record?.firstPieceAt ?? Number.POSITIVE_INFINITY);
   const roundStart = Math.min(...firstPieces);
   const roundEnd = Math.max(...served.map((timing) => timing.firstDeltaAt ?? Number.NEGATIVE_INFINITY));
   for (const pause of pauses) if (pause.endMs > roundStart && pause.startMs < roundEnd) result.benchGcLongestPauseMs = Math.max(result.benchGcLongestPauseMs, pause.endMs - pause.startMs);

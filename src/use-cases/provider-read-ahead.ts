@@ -88,13 +88,13 @@ export function readProviderAhead(
       ending = { error };
     }
     wakeConsumer?.();
-    // Closed while a chunk was held back (or before the provider finished): release the request.
-    if (isClosed && !ending) void chunks.return?.().catch(() => undefined);
-    // The provider answered its `done` chunk and is suspended after it: nobody reads it again, so
-    // return it now. Without this a generator that yields `done` last never runs its cleanup, and
-    // what that cleanup releases (the openai provider's idle timer, which holds the stream's abort
-    // reason and through its stack the whole call) stayed alive until the timer fired, a minute on.
-    else if (ending && 'result' in ending && !ending.result.done) void chunks.return?.().catch(() => undefined);
+    // Nobody reads the provider again, so return it unless it finished by itself (ended or threw):
+    // when closed early (a chunk held back, or the answer not over), and after its `done` chunk,
+    // where a generator that yields `done` last is still suspended and its cleanup would never run
+    // (the openai provider's idle timer held the stream's abort reason, and through its stack the
+    // whole call, until the timer fired a minute on).
+    const hasProviderFinished = ending !== undefined && ('error' in ending || ending.result.done === true);
+    if (!hasProviderFinished) void chunks.return?.().catch(() => undefined);
   }
 
   void readUntilEnd();
