@@ -16,29 +16,35 @@ import { measureTtftOverhead } from './ttft-overhead.ts';
 const runDeadlineMs = 4.75 * 60_000;
 const warmUpTurns = 20;
 
+type TtftStep = Parameters<typeof measureTtftOverhead>[1];
+
 /**
  * What runs. Time to first token runs twice at 50 and 200 streams. "Burst": every stream starts at
  * once, its first token comes 100 ms after its provider request and its answer ends 80 ms later, so
  * first tokens meet other streams' preflight and finalization transactions on the service's event
  * loop. "Streaming": first tokens come late enough that normally every stream has started (the run
  * reports how many still overlapped) and answers last a second, so first tokens meet only other
- * streams' deltas. Memory holds 200 streams twice, so growth that stays can be told from a leak.
+ * streams' deltas. Issue 3's ≤ 10 ms is judged on the 50-stream streaming shape; the burst, an
+ * overload of turn starts on this machine, is reported without a target (benchmark-report.ts).
+ * Throughput runs enough rounds that its median does not follow one noisy round: single rounds
+ * of either side vary by 2× on these shared machines. Memory holds 200 streams twice, so growth
+ * that stays can be told from a leak.
  * The 200-stream time to first token (no target of its own) runs last: on a machine too loaded to
  * finish in time, the deadline cuts it rather than a scenario with a target.
  */
 const plan = {
   ttft: [
-    { label: '1 stream', concurrency: 1, rounds: 40, firstPieceDelayMs: 100, streamForMs: 80 },
-    { label: '50 streams burst', concurrency: 50, rounds: 3, firstPieceDelayMs: 100, streamForMs: 80 },
-    { label: '50 streams streaming', concurrency: 50, rounds: 3, firstPieceDelayMs: 1_000, streamForMs: 1_000 },
-  ],
+    { label: '1 stream', shape: 'single', concurrency: 1, rounds: 40, firstPieceDelayMs: 100, streamForMs: 80 },
+    { label: '50 streams burst', shape: 'burst', concurrency: 50, rounds: 3, firstPieceDelayMs: 100, streamForMs: 80 },
+    { label: '50 streams streaming', shape: 'streaming', concurrency: 50, rounds: 3, firstPieceDelayMs: 1_000, streamForMs: 1_000 },
+  ] satisfies TtftStep[],
   ttftAtScale: [
-    { label: '200 streams burst', concurrency: 200, rounds: 2, firstPieceDelayMs: 100, streamForMs: 80 },
-    { label: '200 streams streaming', concurrency: 200, rounds: 2, firstPieceDelayMs: 2_500, streamForMs: 1_000 },
-  ],
+    { label: '200 streams burst', shape: 'burst', concurrency: 200, rounds: 2, firstPieceDelayMs: 100, streamForMs: 80 },
+    { label: '200 streams streaming', shape: 'streaming', concurrency: 200, rounds: 2, firstPieceDelayMs: 2_500, streamForMs: 1_000 },
+  ] satisfies TtftStep[],
   throughput: [
-    { concurrency: 1, rounds: 5 },
-    { concurrency: 10, rounds: 2 },
+    { concurrency: 1, rounds: 11 },
+    { concurrency: 10, rounds: 5 },
   ],
   cancel: { streams: 50 },
   memory: { streams: 200, cycles: 2 },
@@ -93,7 +99,7 @@ async function runScenarios(env: BenchEnvironment, selected: Set<ScenarioName>, 
   await runTtft(env, selected.has('ttft') ? plan.ttftAtScale : [], results);
 }
 
-async function runTtft(env: BenchEnvironment, steps: typeof plan.ttft, results: BenchResults): Promise<void> {
+async function runTtft(env: BenchEnvironment, steps: TtftStep[], results: BenchResults): Promise<void> {
   for (const step of steps) {
     progress(`time to first token, ${step.label}: ${step.rounds} rounds, first token at +${step.firstPieceDelayMs} ms, answers last ${step.streamForMs} ms`);
     results.ttft.push(await measureTtftOverhead(env, step));

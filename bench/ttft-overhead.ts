@@ -12,9 +12,17 @@ function piecesFor(streamForMs: number): string[] {
   return Array.from({ length: 1 + Math.ceil(streamForMs / pieceDelayMs) }, (_, index) => ` token${index}`);
 }
 
+/**
+ * How a round's streams meet each other (the plan in run-benchmarks.ts says more). `single`: one
+ * stream. `burst`: all start at once and their first tokens come while other turns are still
+ * starting. `streaming`: the first tokens come after every stream has started.
+ */
+export type TtftShape = 'single' | 'burst' | 'streaming';
+
 export type TtftOverhead = {
   /** `1 stream`, `50 streams burst`, `200 streams streaming`...: see the plan in run-benchmarks.ts. */
   readonly label: string;
+  readonly shape: TtftShape;
   readonly concurrency: number;
   readonly firstPieceDelayMs: number;
   readonly streamForMs: number;
@@ -56,12 +64,13 @@ const unmeasuredRounds = 1;
 
 export async function measureTtftOverhead(
   env: BenchEnvironment,
-  options: { label: string; concurrency: number; rounds: number; firstPieceDelayMs: number; streamForMs: number },
+  options: { label: string; shape: TtftShape; concurrency: number; rounds: number; firstPieceDelayMs: number; streamForMs: number },
 ): Promise<TtftOverhead> {
   env.stub.respondWith(answer(piecesFor(options.streamForMs), { firstPieceDelayMs: options.firstPieceDelayMs, pieceDelayMs }));
   const clients = await Promise.all(Array.from({ length: options.concurrency }, () => connectServiceClient(env.service.baseUrl)));
   const result: TtftOverhead = {
     label: options.label,
+    shape: options.shape,
     concurrency: options.concurrency,
     firstPieceDelayMs: options.firstPieceDelayMs,
     streamForMs: options.streamForMs,
