@@ -28,6 +28,18 @@ const progressRefreshMs = 10_000;
 const heartbeatTick = Symbol('heartbeat');
 
 /**
+ * Ends the call of a reader that came back after the stall timeout had cancelled its turn: the turn
+ * is already final (cancelled, with the text it was sent as its partial answer), so the stream may
+ * carry nothing more, and it must not end with OK without a terminal event (api.md rule 2).
+ */
+export class ReaderStalledError extends Error {
+  constructor(stallTimeoutMs: number) {
+    super(`the stream was not read for ${stallTimeoutMs} ms (CLIENT_STALL_TIMEOUT), so its turn was cancelled`);
+    this.name = 'ReaderStalledError';
+  }
+}
+
+/**
  * Streams a started turn (turns.md steps 5–8): `started`, the model's deltas as they arrive (those
  * that arrived while the previous event was being sent go out together: `readProviderAhead`),
  * heartbeats in silences, then `done` or `failed` once the end is committed. No transaction or lock
@@ -47,7 +59,9 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
   const run = createTurnRun(deps, turn, telemetry);
   // A reader that does not take a yielded event within the stall timeout: the provider request is
   // aborted and the turn is finalized as cancelled right away. Armed while an event waits at a yield.
+  let hasStalled = false;
   const stall = createRearmableTimer(deps.stallTimeoutMs, () => {
+    hasStalled = true;
     telemetry.cancellationObserved();
     providerAbort.abort(new Error('reader stalled'));
     run.end({ state: 'cancelled', text: run.text, usage: run.estimatedUsage('') }).catch((error: unknown) => telemetry.logger.error({ err: error }, 'finalizing a stalled turn failed'));
@@ -61,6 +75,8 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     } finally {
       stall.disarm();
     }
+    // After a terminal event the turn was final before the stall, and the stream is complete.
+    if (hasStalled && event.type !== 'done' && event.type !== 'failed') throw new ReaderStalledError(deps.stallTimeoutMs);
   }
   const heartbeat = createHeartbeat(deps.heartbeatIntervalMs);
   let readAhead: ProviderReadAhead | undefined;
@@ -100,6 +116,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
       } finally {
         stall.disarm();
       }
+      if (hasStalled) throw new ReaderStalledError(deps.stallTimeoutMs);
       pending = readAhead.next();
     }
   } catch (error) {
@@ -107,8 +124,9 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     const terminal = await run.end(outcome);
     if (outcome.state !== 'cancelled') yield* guarded(terminal);
     // Cancelled by the call's signal: end the call with its reason (the client's cancel, the
-    // deadline, or the server's shutdown as UNAVAILABLE), never with an OK that lacks a terminal event.
-    else if (callSignal.aborted) throw callSignal.reason;
+    // deadline, or the server's shutdown as UNAVAILABLE), never with an OK that lacks a terminal
+    // event. The only other cancellation that reaches here is the stall timeout's.
+    else throw callSignal.aborted ? callSignal.reason : new ReaderStalledError(deps.stallTimeoutMs);
   } finally {
     heartbeat.close();
     stall.close();

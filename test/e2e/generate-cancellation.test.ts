@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import http2 from 'node:http2';
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TurnEventSchema, type TurnEvent } from '../../src/gen/minichat/v1/turn_pb.ts';
 import { GenerateRequestSchema } from '../../src/gen/minichat/v1/turn_service_pb.ts';
 import { auditEventsOf } from '../support/audit-events.ts';
 import { clientsFor, failureOf, type MiniChatClients } from '../support/clients.ts';
@@ -48,7 +50,10 @@ async function turnState(requestId: string) {
   return row?.state;
 }
 
-/** Opens a raw gRPC Generate call over HTTP/2 and never reads the response: a reader that stopped. */
+/**
+ * Opens a raw gRPC Generate call over HTTP/2 and does not read the response: a reader that stopped.
+ * `resumeAndReadAll()` starts reading again and returns the events it gets and the call's status.
+ */
 function generateWithoutReading(address: string, token: string, request: { chatId: string; requestId: string; content: string }) {
   const session = http2.connect(`http://${address}`);
   const body = toBinary(GenerateRequestSchema, create(GenerateRequestSchema, request));
@@ -64,7 +69,30 @@ function generateWithoutReading(address: string, token: string, request: { chatI
   });
   stream.end(frame);
   stream.pause();
-  return { close: () => session.destroy() };
+  const resumeAndReadAll = async (): Promise<{ events: TurnEvent[]; grpcStatus: string | undefined }> => {
+    const chunks: Buffer[] = [];
+    let grpcStatus: string | undefined;
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('trailers', (trailers) => {
+      grpcStatus = String(trailers['grpc-status']);
+    });
+    const ended = once(stream, 'close');
+    stream.resume();
+    await ended;
+    return { events: decodeGrpcFrames(Buffer.concat(chunks)).map((message) => fromBinary(TurnEventSchema, message)), grpcStatus };
+  };
+  return { close: () => session.destroy(), resumeAndReadAll };
+}
+
+/** The messages of a gRPC response body: each is a flag byte, a 4-byte length and the message. */
+function decodeGrpcFrames(body: Buffer): Buffer[] {
+  const messages: Buffer[] = [];
+  for (let offset = 0; offset < body.length; ) {
+    const length = body.readUInt32BE(offset + 1);
+    messages.push(body.subarray(offset + 5, offset + 5 + length));
+    offset += 5 + length;
+  }
+  return messages;
 }
 
 describe('Generate when the reader goes away', () => {
@@ -88,6 +116,27 @@ describe('Generate when the reader goes away', () => {
       expect(message?.partial).toBe(true);
       expect(message?.content.startsWith(pieces[0]!)).toBe(true);
       expect((await auditEventsOf(sql, chatId)).map((event) => event.event_type)).toEqual(['turn_cancelled']);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('ends the call CANCELLED for a reader that comes back after the stall timeout: it gets exactly the text stored as the partial answer, no terminal event and no OK', async () => {
+    const user = await aUser();
+    const chatId = await aChat(user.headers);
+    const requestId = randomUUID();
+    const pieces = Array.from({ length: 20_000 }, (_, i) => `${String(i).padStart(5, '0')}${'x'.repeat(995)}`);
+    stub.respondOnceWith(answer(pieces));
+    const reader = generateWithoutReading(server.address, user.token, { chatId, requestId, content: 'flood me, I will be back' });
+    try {
+      await eventually(async () => expect(await turnState(requestId)).toBe('cancelled'), { timeoutMs: 5_000 });
+      const { events, grpcStatus } = await reader.resumeAndReadAll();
+      const [message] = await sql.rows<{ content: string }>(`select content from messages where request_id = $1 and role = 'assistant'`, [requestId]);
+      const received = events.flatMap((event) => (event.event.case === 'delta' ? [event.event.value.text] : [])).join('');
+      expect(events[0]?.event.case).toBe('started');
+      expect(events.map((event) => event.event.case)).not.toContain('done');
+      expect(received).toBe(message?.content);
+      expect(grpcStatus).toBe(String(Code.Canceled));
     } finally {
       reader.close();
     }

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { TurnError } from '../../domain/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import { ReaderStalledError } from '../../use-cases/stream-turn.ts';
 import { connectErrorFromTurnError, internalError } from '../error-mapping.ts';
 import { requestProgressKey, undecodableRequestError } from '../undecodable-requests.ts';
 
@@ -11,6 +12,9 @@ import { requestProgressKey, undecodableRequestError } from '../undecodable-requ
 export function errorMappingInterceptor(logger: Logger): Interceptor {
   const toConnectError = (error: unknown, procedure: string): ConnectError => {
     if (error instanceof TurnError) return connectErrorFromTurnError(error);
+    // Our side ended the stream of a reader that stopped reading; like a deadline, a status of the
+    // call itself, so no reason of api.md's table applies.
+    if (error instanceof ReaderStalledError) return new ConnectError(error.message, Code.Canceled);
     // Inside the interceptors the only INTERNAL Connect-ES raises itself is a request message it
     // could not decode (streaming methods decode after the interceptors ran); ours are made below.
     if (error instanceof ConnectError && error.code === Code.Internal) return undecodableRequestError(error);
