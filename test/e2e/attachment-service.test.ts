@@ -85,12 +85,30 @@ describe('AttachmentService over gRPC', () => {
     ['  spaced name.txt  ', 'spaced name.txt'],
     ['re\u0000po\nrt\u007f.txt', 'report.txt'],
     ['résumé – final.pdf', 'résumé – final.pdf'],
-  ])('stores the filename %j as %j: no path, control characters or leading dots', async (filename, stored) => {
+    ['invoice\u202Etxt.exe', 'invoicetxt.exe'],
+    ['\uFEFFzero\u200Bwidth\u2066.txt', 'zerowidth.txt'],
+    ['family \u{1F468}\u200D\u{1F469}.txt', 'family \u{1F468}\u200D\u{1F469}.txt'],
+  ])('stores the filename %j as %j: no path, control characters, invisible display controls or leading dots', async (filename, stored) => {
     const user = await aUser();
     const chatId = await aChatOf(user);
     const created = await anUpload(user, chatId, { filename });
     expect(created.filename).toBe(stored);
     expect((await attachmentRow(created.id))?.filename).toBe(stored);
+  });
+
+  it.each([
+    'text/x-python',
+    'text/xml',
+    'text/vnd.a+b',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+    'application/rtf',
+    'image/webp',
+  ])('accepts an attachment of type %s (any text/*, and the common document and image types)', async (contentType) => {
+    const user = await aUser();
+    const created = await anUpload(user, await aChatOf(user), { contentType });
+    expect(created.contentType).toBe(contentType);
+    expect((await attachmentRow(created.id))?.content_type).toBe(contentType);
   });
 
   it('stores the content type in lower case without parameters: "Text/Markdown; charset=UTF-8" is text/markdown', async () => {
@@ -211,7 +229,9 @@ describe('AttachmentService input validation', () => {
     ['a 256-character filename', { filename: `${'x'.repeat(252)}.txt` }, 'filename'],
     ['a disallowed content type', { contentType: 'application/x-msdownload' }, 'content_type'],
     ['an empty content type', { contentType: '' }, 'content_type'],
-    ['a content type that only starts like an allowed one', { contentType: 'text/plainx' }, 'content_type'],
+    ['a content type that only starts like an allowed one', { contentType: 'application/pdfx' }, 'content_type'],
+    ['text/ without a subtype', { contentType: 'text/' }, 'content_type'],
+    ['a text/ subtype with a space', { contentType: 'text/plain text' }, 'content_type'],
     ['empty content', { content: new Uint8Array(0) }, 'content'],
     ['content one byte over 5 MiB', { content: new Uint8Array(5 * MiB + 1) }, 'content'],
     ['content of 6 MiB', { content: new Uint8Array(6 * MiB) }, 'content'],

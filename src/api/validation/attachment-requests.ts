@@ -18,28 +18,50 @@ export const maxAttachmentBytes = 5 * 1024 * 1024;
 
 const maxFilenameChars = 255;
 
-/** text/* and the common document and image types a model can be given (api.md CreateAttachment). */
-const allowedContentTypes = [
-  'text/plain',
-  'text/markdown',
-  'text/csv',
-  'text/html',
+/**
+ * Any `text/*` (api.md CreateAttachment: these are the attachments a model is given as text), with a
+ * subtype of RFC 6838's restricted-name characters, e.g. `text/x-python`, `text/xml`.
+ */
+const textContentType = /^text\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+/** The common document and image types besides `text/*` (api.md CreateAttachment). */
+const documentAndImageContentTypes: ReadonlySet<string> = new Set([
   'application/json',
   'application/pdf',
+  'application/rtf',
+  'application/msword',
+  'application/vnd.ms-excel',
+  'application/vnd.ms-powerpoint',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.oasis.opendocument.text',
+  'application/vnd.oasis.opendocument.spreadsheet',
+  'application/vnd.oasis.opendocument.presentation',
   'image/png',
   'image/jpeg',
   'image/gif',
   'image/webp',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  'application/msword',
-] as const;
+]);
+
+function isAllowedContentType(contentType: string): boolean {
+  return textContentType.test(contentType) || documentAndImageContentTypes.has(contentType);
+}
+
+/**
+ * Characters that change how a name is displayed without being seen: bidirectional overrides and
+ * isolates (U+202E turns `exe.txt` around on screen) and zero-width spaces. Zero-width joiners stay:
+ * scripts and emoji need them.
+ */
+const invisibleDisplayControls = /[\u061C\u200B\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/gu;
 
 /**
  * The name we store: only the last path segment (a client-side path, `/` or `\`, says nothing we
- * keep), without control characters, without leading dots (no hidden or `..` names) and trimmed.
+ * keep), without control characters or invisible display controls, without leading dots (no hidden
+ * or `..` names) and trimmed.
  */
 function sanitizeFilename(filename: string): string {
-  const withoutControls = filename.replace(/\p{Cc}/gu, '');
+  const withoutControls = filename.replace(/\p{Cc}/gu, '').replace(invisibleDisplayControls, '');
   const lastSegment = withoutControls.split(/[/\\]/).at(-1) ?? '';
   return lastSegment.replace(/^[\s.]+/u, '').trimEnd();
 }
@@ -63,7 +85,7 @@ const createAttachmentSchema = z.object({
   content_type: z
     .string()
     .transform(normalizeContentType)
-    .pipe(z.enum(allowedContentTypes, { message: `must be one of: ${allowedContentTypes.join(', ')}` })),
+    .pipe(z.string().refine(isAllowedContentType, { message: `must be text/* or one of: ${[...documentAndImageContentTypes].join(', ')}` })),
   content: z
     .custom<Uint8Array>((content) => content instanceof Uint8Array, { message: 'must be bytes' })
     .refine((content) => content.byteLength > 0, { message: 'must not be empty' })
