@@ -118,15 +118,27 @@ function toFinishReason(reason: ChatCompletionChunk.Choice['finish_reason']): Fi
   }
 }
 
+/** HTTP statuses that say the request ran out of time: 408 Request Timeout, 504 Gateway Timeout. */
+const timeoutStatuses: ReadonlySet<number> = new Set([408, 504]);
+
 function toProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
   if (error instanceof APIConnectionTimeoutError) return new ProviderError('provider_timeout', { cause: error });
   if (error instanceof APIError && error.status === 429) return new ProviderError('rate_limited', { cause: error });
-  // OpenAI and vLLM answer an overlong prompt with 400 and this code (or send it as a stream error).
-  if (error instanceof APIError && error.code === 'context_length_exceeded') {
-    return new ProviderError('context_length_exceeded', { cause: error });
-  }
+  if (error instanceof APIError && error.status !== undefined && timeoutStatuses.has(error.status)) return new ProviderError('provider_timeout', { cause: error });
+  if (error instanceof APIError && isContextOverflow(error)) return new ProviderError('context_length_exceeded', { cause: error });
   return new ProviderError('provider_error', { cause: error });
+}
+
+/**
+ * An overlong prompt, as the servers operations.md names report it: OpenAI with the code
+ * `context_length_exceeded` (also as a stream error); llama.cpp's server with the type
+ * `exceed_context_size_error`; vLLM with a 400 whose code is the number 400 and whose message says
+ * "maximum context length".
+ */
+function isContextOverflow(error: APIError): boolean {
+  if (error.code === 'context_length_exceeded' || error.type === 'exceed_context_size_error') return true;
+  return error.status === 400 && /maximum context length|context length is|exceeds the (?:available )?context/i.test(error.message);
 }
 
 type IdleWatchdog = {

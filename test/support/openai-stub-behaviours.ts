@@ -46,7 +46,7 @@ export const serverError: StubBehaviour = {
   body: { error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } },
 };
 
-/** The body OpenAI and vLLM send when the prompt does not fit the model. */
+/** The body OpenAI sends when the prompt does not fit the model. */
 export const contextLengthExceeded: StubBehaviour = {
   kind: 'http-error',
   status: 400,
@@ -58,6 +58,36 @@ export const contextLengthExceeded: StubBehaviour = {
       code: 'context_length_exceeded',
     },
   },
+};
+
+/** vLLM's answer to a prompt that does not fit: a top-level error object whose code is the number 400. */
+export const vllmContextLengthExceeded: StubBehaviour = {
+  kind: 'http-error',
+  status: 400,
+  body: {
+    object: 'error',
+    message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4900 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
+    type: 'BadRequestError',
+    param: null,
+    code: 400,
+  },
+};
+
+/** llama.cpp server's answer to a prompt that does not fit its context. */
+export const llamaCppContextExceeded: StubBehaviour = {
+  kind: 'http-error',
+  status: 400,
+  body: { error: { code: 400, message: 'the request exceeds the available context size, try increasing it', type: 'exceed_context_size_error', n_prompt_tokens: 5000, n_ctx: 4096 } },
+};
+
+/** A proxy in front of the model gave up waiting. */
+export const gatewayTimeout: StubBehaviour = { kind: 'http-error', status: 504, body: { error: { message: 'upstream request timeout', type: 'timeout', code: null } } };
+
+/** An ordinary bad request that has nothing to do with the context. */
+export const badRequest: StubBehaviour = {
+  kind: 'http-error',
+  status: 400,
+  body: { error: { message: "Invalid value for 'temperature': expected a number.", type: 'invalid_request_error', param: 'temperature', code: 'invalid_value' } },
 };
 
 /** Sends the pieces, then destroys the socket (`socket.destroy()`) without finishing the response. */

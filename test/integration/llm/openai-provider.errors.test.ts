@@ -3,12 +3,16 @@ import { createOpenAIProvider } from '../../../src/llm/openai-provider.ts';
 import { ProviderError } from '../../../src/llm/provider.ts';
 import {
   answer,
+  badRequest,
   contextLengthExceeded,
   dropMidStream,
+  gatewayTimeout,
+  llamaCppContextExceeded,
   malformedChunk,
   neverFinish,
   rateLimited,
   serverError,
+  vllmContextLengthExceeded,
 } from '../../support/openai-stub-behaviours.ts';
 import { startOpenAIStubServer, type OpenAIStubServer } from '../../support/openai-stub-server.ts';
 import { aProviderRequest, readStream, warmUpOpenAIProvider } from '../../support/provider-streams.ts';
@@ -45,12 +49,19 @@ describe('openai provider failures', () => {
     expect(stub.requests).toHaveLength(1);
   });
 
-  it('fails with context_length_exceeded on HTTP 400 with that error code', async () => {
-    stub.respondWith(contextLengthExceeded);
+  it.each([
+    ['OpenAI: 400 with the code context_length_exceeded', 'context_length_exceeded', contextLengthExceeded],
+    ["vLLM: 400 whose message says 'maximum context length'", 'context_length_exceeded', vllmContextLengthExceeded],
+    ['llama.cpp: 400 of type exceed_context_size_error', 'context_length_exceeded', llamaCppContextExceeded],
+    ['a 400 about something else', 'provider_error', badRequest],
+    ['504 from a gateway', 'provider_timeout', gatewayTimeout],
+  ])('maps %s to %s', async (_name, code, behaviour) => {
+    stub.respondWith(behaviour);
 
     const outcome = await readStream(provider().stream(aProviderRequest()));
 
-    expect(outcome.error).toMatchObject({ name: 'ProviderError', code: 'context_length_exceeded' });
+    expect(outcome.error).toMatchObject({ name: 'ProviderError', code });
+    expect(stub.requests).toHaveLength(1);
   });
 
   it('keeps the API key, the URL and the provider body out of the error message', async () => {
