@@ -64,7 +64,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     hasStalled = true;
     telemetry.cancellationObserved();
     providerAbort.abort(new Error('reader stalled'));
-    run.end({ state: 'cancelled', text: run.text, usage: run.estimatedUsage('') }).catch((error: unknown) => telemetry.logger.error({ err: error }, 'finalizing a stalled turn failed'));
+    run.end({ state: 'cancelled', text: run.text, usage: run.estimatedUsage() }).catch((error: unknown) => telemetry.logger.error({ err: error }, 'finalizing a stalled turn failed'));
   });
   /** Yields one event, or nothing, with the stall timer armed while it waits for the reader. */
   async function* guarded(event: TurnStreamEvent | undefined): AsyncGenerator<TurnStreamEvent> {
@@ -88,6 +88,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
       return;
     }
     const chunks = deps.provider.stream({ model: turn.model, messages: context, maxOutputTokens: turn.model.maxOutputTokens, signal: providerAbort.signal });
+    run.promptSent(context);
     telemetry.providerRequested();
     readAhead = readProviderAhead(chunks[Symbol.asyncIterator](), telemetry.providerReads(providerAbort.signal));
     let pending = readAhead.next();
@@ -100,7 +101,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
       if (step.done) throw new ProviderError('provider_error', { cause: new Error('stream ended without a done chunk') });
       const chunk: ProviderChunk = step.value;
       if (chunk.type === 'done') {
-        const usage = chunk.usage ?? run.estimatedUsage(context.map((message) => message.content).join('\n'));
+        const usage = chunk.usage ?? run.estimatedUsage();
         yield* guarded(await run.end({ state: 'completed', text: run.text, usage, finishReason: chunk.finishReason }));
         return;
       }
@@ -136,7 +137,7 @@ export async function* streamTurn(deps: StreamTurnDeps, turn: StartedTurn, callS
     try {
       // The reader left while the stream was suspended at a yield: nobody will see a terminal event,
       // but the turn must not stay running.
-      await run.end({ state: 'cancelled', text: run.text, usage: run.estimatedUsage(turn.content) });
+      await run.end({ state: 'cancelled', text: run.text, usage: run.estimatedUsage() });
     } finally {
       telemetry.streamEnded(await run.settled());
     }
@@ -220,11 +221,11 @@ function createHeartbeat(intervalMs: number) {
 }
 
 function failedOutcome(run: TurnRun, code: TurnFailureCode, detail: string): TurnOutcome {
-  return { state: 'failed', text: run.text, usage: run.estimatedUsage(''), code, detail };
+  return { state: 'failed', text: run.text, usage: run.estimatedUsage(), code, detail };
 }
 
 function outcomeOfError(run: TurnRun, error: unknown, providerSignal: AbortSignal, logger: Logger): TurnOutcome {
-  if (providerSignal.aborted) return { state: 'cancelled', text: run.text, usage: run.estimatedUsage('') };
+  if (providerSignal.aborted) return { state: 'cancelled', text: run.text, usage: run.estimatedUsage() };
   if (error instanceof ProviderError) return failedOutcome(run, error.code, String(error.cause ?? error.message));
   logger.error({ err: error }, 'turn stream failed unexpectedly');
   return failedOutcome(run, 'internal', error instanceof Error ? error.message : String(error));
@@ -235,6 +236,7 @@ type TurnRun = ReturnType<typeof createTurnRun>;
 /** The mutable state of one streaming turn: text so far, timing, and its single finalization. */
 function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn, telemetry: TurnStreamTelemetry) {
   let text = '';
+  let promptText = '';
   let firstTokenAt: Date | undefined;
   let lastProgressAt = Date.now();
   let finalization: Promise<Finalization> | undefined;
@@ -256,8 +258,16 @@ function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn, telemetry: TurnS
     get text() {
       return text;
     },
-    estimatedUsage(input: string): Usage {
-      return { inputTokens: estimateTokens(input), outputTokens: estimateTokens(text) };
+    /** The prompt is on its way to the provider: from now on its input tokens are spent. */
+    promptSent(messages: readonly { content: string }[]): void {
+      promptText = messages.map((message) => message.content).join('\n');
+    },
+    /**
+     * Usage when the provider reported none (an answer without usage, a cancel, a failure): the
+     * prompt sent, if any, and the text so far. A turn cut short has still spent its prompt.
+     */
+    estimatedUsage(): Usage {
+      return { inputTokens: estimateTokens(promptText), outputTokens: estimateTokens(text) };
     },
     /** Adds a delta; returns false when the turn is no longer running (e.g. the watchdog ended it). */
     async recordDelta(delta: string): Promise<boolean> {
@@ -281,7 +291,7 @@ function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn, telemetry: TurnS
     },
     /** The turn was ended by someone else: report their end without writing anything. */
     async reportLost(): Promise<TurnStreamEvent | undefined> {
-      return this.end({ state: 'cancelled', text, usage: this.estimatedUsage('') });
+      return this.end({ state: 'cancelled', text, usage: this.estimatedUsage() });
     },
   };
 }

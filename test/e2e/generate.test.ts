@@ -274,8 +274,23 @@ describe('Generate concurrency and cancellation', () => {
     );
     expect(partial).toEqual({ content: 'partial text', partial: true });
     expect((await auditEventsOf(sql, chatId)).map((event) => event.event_type)).toEqual(['turn_cancelled']);
+    // The prompt reached the provider, so its tokens were spent: estimated, never 0.
+    const usage = await usageOf(chatId, requestId);
+    expect(usage.turn.input_tokens).toBeGreaterThan(0);
+    expect(usage.turn.output_tokens).toBeGreaterThan(0);
+    expect(usage.audit).toEqual({ input_tokens: usage.turn.input_tokens, output_tokens: usage.turn.output_tokens });
   });
 });
+
+/** The usage stored on the turn and the one its audit event reports. */
+async function usageOf(chatId: string, requestId: string) {
+  const [turn] = await sql.rows<{ input_tokens: number; output_tokens: number }>(
+    'select input_tokens, output_tokens from chat_turns where chat_id = $1 and request_id = $2',
+    [chatId, requestId],
+  );
+  const [event] = await auditEventsOf(sql, chatId);
+  return { turn: turn ?? { input_tokens: 0, output_tokens: 0 }, audit: (event?.payload as { usage?: unknown } | undefined)?.usage };
+}
 
 function textOfReceived(events: SeenEvent[]): string {
   return textOf(events);
@@ -307,6 +322,9 @@ describe('Generate provider failures', () => {
     expect(grammarProblems(events)).toEqual([]);
     expect(events.at(-1)).toMatchObject({ kind: 'failed', value: { code: 'provider_error' } });
     expect((await turnRow(chatId, requestId))?.state).toBe('failed');
+    const usage = await usageOf(chatId, requestId);
+    expect(usage.turn.input_tokens).toBeGreaterThan(0);
+    expect(usage.audit).toEqual({ input_tokens: usage.turn.input_tokens, output_tokens: usage.turn.output_tokens });
   });
 
   it('fails the turn with context_length_exceeded when the message alone exceeds the model budget, and leaves the chat usable', async () => {
