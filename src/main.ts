@@ -13,6 +13,7 @@ import { relayEnvironment } from './config/relay-environment.ts';
 import { createDatabaseProbe } from './db/database-probe.ts';
 import { startEmbeddedDatabase } from './db/embedded-database.ts';
 import { openOrm, runMigrations } from './db/orm.ts';
+import { progressRefreshInterval } from './domain/turn.ts';
 import { createProvider } from './llm/create-provider.ts';
 import { loadModelCatalog } from './llm/model-catalog.ts';
 import { startRelayChild } from './relay-process.ts';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
         maxMessageBytes: config.maxMessageBytes,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         stallTimeoutMs: config.clientStallTimeoutMs,
+        progressRefreshMs: progressRefreshInterval(config.orphanTimeoutMs),
       }),
     interceptors: interceptors({ logger, metrics, verifyToken: createTokenVerifier(authOptions(config, logger)) }),
     shutdownSignal: shutdown.signal,

@@ -37,6 +37,18 @@ export function assistantMessageOf(outcome: TurnOutcome): { content: string; isP
   return undefined;
 }
 
+/** turns.md step 7: `last_progress_at` is refreshed at most this often while tokens flow. */
+const progressRefreshCeilingMs = 10_000;
+
+/**
+ * How often a streaming turn refreshes `last_progress_at`: every 10 s, or a third of
+ * `ORPHAN_TIMEOUT` when that is under 30 s, so that a turn whose tokens flow is never older than
+ * the timeout when the watchdog looks, whatever the operator set.
+ */
+export function progressRefreshInterval(orphanTimeoutMs: number): number {
+  return Math.min(progressRefreshCeilingMs, Math.floor(orphanTimeoutMs / 3));
+}
+
 /** Rough token estimate used when a provider reports no usage: UTF-8 bytes / 4, rounded up. */
 export function estimateTokens(text: string): number {
   return Math.ceil(Buffer.byteLength(text, 'utf8') / 4);

@@ -20,10 +20,9 @@ export type StreamTurnDeps = {
   readonly heartbeatIntervalMs: number;
   /** A reader that takes no event for this long is treated as gone: the turn is cancelled. */
   readonly stallTimeoutMs: number;
+  /** `last_progress_at` is refreshed this often while tokens flow (`progressRefreshInterval`). */
+  readonly progressRefreshMs: number;
 };
-
-/** `last_progress_at` is refreshed at most this often while tokens flow (turns.md step 7). */
-const progressRefreshMs = 10_000;
 
 const heartbeatTick = Symbol('heartbeat');
 
@@ -276,7 +275,7 @@ function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn, telemetry: TurnS
         firstTokenAt = new Date();
         telemetry.firstTokenHanded(firstTokenAt);
       }
-      if (Date.now() - lastProgressAt < progressRefreshMs) return true;
+      if (Date.now() - lastProgressAt < deps.progressRefreshMs) return true;
       lastProgressAt = Date.now();
       return touchTurnProgress(deps.orm.em.fork(), { tenantId: turn.tenantId, turnId: turn.turnId });
     },

@@ -47,6 +47,7 @@ export async function startInProcessService(options: { orm: MikroORM; openaiBase
         maxMessageBytes: 64 * 1024,
         heartbeatIntervalMs: 15_000,
         stallTimeoutMs: 30_000,
+        progressRefreshMs: 10_000,
       }),
     interceptors: interceptors({ logger, metrics, verifyToken: createTokenVerifier({ jwtSecret: testJwtSecret }) }),
   });
