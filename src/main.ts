@@ -15,7 +15,7 @@ import { startEmbeddedDatabase } from './db/embedded-database.ts';
 import { openOrm, runMigrations } from './db/orm.ts';
 import { progressRefreshInterval } from './domain/turn.ts';
 import { createProvider } from './llm/create-provider.ts';
-import { loadModelCatalog } from './llm/model-catalog.ts';
+import { loadModelCatalog, ModelCatalogError } from './llm/model-catalog.ts';
 import { startRelayChild } from './relay-process.ts';
 import { createLogger, logOpenTelemetryDiagnostics, type Logger } from './telemetry/logger.ts';
 import { createServiceMetrics, startMetricsEndpoint } from './telemetry/metrics.ts';
@@ -29,7 +29,11 @@ const databaseProbeTimeoutMs = 1_000;
 
 /** Composition root: config, database, routes, the one port, and a graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = exitOnConfigurationError(loadConfig);
+  // Before anything starts: a bad catalog is a configuration error like any other.
+  const catalog = exitOnConfigurationError(() =>
+    loadModelCatalog({ path: config.llm.modelCatalogPath, provider: config.llm.provider, openaiModel: config.llm.openaiModel }),
+  );
   const logger = createLogger({ level: config.logLevel, name: 'mini-chat' });
   logOpenTelemetryDiagnostics(logger);
   const database = config.databaseUrl
@@ -38,7 +42,6 @@ async function main(): Promise<void> {
   const orm = await openOrm({ databaseUrl: database.databaseUrl });
   if (config.migrateOnStart) logger.info({ applied: await runMigrations(orm) }, 'migrations up to date');
 
-  const catalog = loadModelCatalog({ path: config.llm.modelCatalogPath, provider: config.llm.provider, openaiModel: config.llm.openaiModel });
   const metricsEndpoint = await startMetricsEndpoint({ host: config.host, port: config.metricsPort });
   const metrics = createServiceMetrics(metricsEndpoint.meter);
   const health = createHealthStatus(minichatServices.map((service) => service.typeName));
@@ -102,11 +105,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', (signal) => void stop(signal));
 }
 
-function loadConfigOrExit(): Config {
+/** A bad environment variable or `MODEL_CATALOG` file: its message on stderr, exit code 2. */
+function exitOnConfigurationError<T>(load: () => T): T {
   try {
-    return loadConfig();
+    return load();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError) && !(error instanceof ModelCatalogError)) throw error;
     process.stderr.write(`mini-chat: ${error.message}\n`);
     process.exit(2);
   }

@@ -27,8 +27,17 @@ const catalogFileSchema = z
     }),
   )
   .min(1)
+  .refine((models) => models.every((model) => model.max_output_tokens < model.context_window_tokens), 'max_output_tokens must be below context_window_tokens (else no prompt fits)')
   .refine((models) => models.filter((model) => model.default).length <= 1, 'at most one model may be the default')
   .refine((models) => new Set(models.map((model) => model.id)).size === models.length, 'model ids must be unique');
+
+/** A `MODEL_CATALOG` file that cannot be read or is not a valid catalog; the message names the variable and the file. */
+export class ModelCatalogError extends Error {
+  constructor(path: string, problem: string) {
+    super(`MODEL_CATALOG ${path}: ${problem}`);
+    this.name = 'ModelCatalogError';
+  }
+}
 
 export function createModelCatalog(models: readonly CatalogModel[]): ModelCatalog {
   const defaultModel = models.find((model) => model.isDefault) ?? models[0];
@@ -43,8 +52,11 @@ export function createModelCatalog(models: readonly CatalogModel[]): ModelCatalo
  */
 export function loadModelCatalog(options: { path?: string; provider: 'echo' | 'openai'; openaiModel: string }): ModelCatalog {
   if (options.path !== undefined) {
-    const parsed = catalogFileSchema.safeParse(JSON.parse(readFileSync(options.path, 'utf8')));
-    if (!parsed.success) throw new Error(`MODEL_CATALOG ${options.path}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    const parsed = catalogFileSchema.safeParse(readCatalogJson(options.path));
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+      throw new ModelCatalogError(options.path, problems.join('; '));
+    }
     return createModelCatalog(
       parsed.data.map((entry) => ({
         id: entry.id,
@@ -57,4 +69,18 @@ export function loadModelCatalog(options: { path?: string; provider: 'echo' | 'o
   }
   const id = options.provider === 'echo' ? 'echo' : options.openaiModel;
   return createModelCatalog([{ id, providerModel: id, contextWindowTokens: 128_000, maxOutputTokens: 4_096, isDefault: true }]);
+}
+
+function readCatalogJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ModelCatalogError(path, `cannot read the file (${Reflect.get(Object(error), 'code') ?? String(error)})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ModelCatalogError(path, `not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
 }
