@@ -3,6 +3,7 @@ import { isUniqueViolation } from '../db/database-errors.ts';
 import { messageConstraints } from '../db/entities/message.entity.ts';
 import { turnConstraints } from '../db/entities/turn.entity.ts';
 import { lockChatForUpdate } from '../db/repositories/chat.repository.ts';
+import { findTurnSummaryByRequestId } from '../db/repositories/turn.repository.ts';
 import type { TurnOpeningRefusal } from '../db/repositories/turn-opening.repository.ts';
 import { runInTransaction } from '../db/transaction.ts';
 import { TurnError, chatNotFound } from '../domain/errors.ts';
@@ -51,6 +52,11 @@ export async function startTurn(deps: { orm: MikroORM; catalog: ModelCatalog }, 
 async function startTurnInTransaction(tx: EntityManager, catalog: ModelCatalog, command: StartTurnCommand): Promise<StartedTurn> {
   const chat = await lockChatForUpdate(tx, command.requester.owner, command.chatId);
   if (!chat) throw chatNotFound(command.chatId);
+  // The request id comes first (turns.md step 3): a chat whose model left the catalog still
+  // replays its completed turns, which need no model.
+  if (!catalog.find(chat.model) && (await findTurnSummaryByRequestId(tx, { tenantId: chat.tenantId, chatId: chat.id, requestId: command.requestId }))) {
+    throw new RequestIdTaken();
+  }
   const opened = await openTurn(tx, { ...command, model: modelOfChat(catalog, chat) });
   if (opened.isOpened) return opened.turn;
   throw refusalError(opened, command);

@@ -171,6 +171,26 @@ describe('Generate streams a turn', () => {
 });
 
 describe('Generate replay and request ids', () => {
+  it('answers MODEL_UNAVAILABLE for a new turn in a chat whose model left the catalog, writing nothing, and still replays its completed turns', async () => {
+    const user = await aUser();
+    const chatId = await aChat(user.headers);
+    const requestId = randomUUID();
+    stub.respondOnceWith(answer(['kept']));
+    await readAll(client.turns.generate({ chatId, requestId, content: 'before the model left' }, { headers: user.headers }));
+    await sql.rows('update chats set model = $1 where id = $2', ['retired-model', chatId]);
+    const modelCalls = stub.requests.length;
+    const before = await counts();
+
+    const replay = await readAll(client.turns.generate({ chatId, requestId, content: 'before the model left' }, { headers: user.headers }));
+    const failure = await failureOf(readAll(client.turns.generate({ chatId, requestId: randomUUID(), content: 'after' }, { headers: user.headers })));
+
+    expect(kinds(replay)).toEqual(['started', 'delta', 'done']);
+    expect(replay[1]?.value.text).toBe('kept');
+    expect(failure).toMatchObject({ code: Code.FailedPrecondition, reason: 'MODEL_UNAVAILABLE', domain: 'minichat' });
+    expect(stub.requests.length).toBe(modelCalls);
+    expect(await counts()).toEqual(before);
+  });
+
   it('replays a completed request id without calling the model or writing anything', async () => {
     const user = await aUser();
     const chatId = await aChat(user.headers);
