@@ -18,9 +18,12 @@ export function requesterOf(chat: SeededChat): Requester {
  * The real use cases: `deleteTurn`, and Retry's unit of work `replaceTurn` (its transaction only;
  * the model answer that would stream after commit is not part of the measurement).
  */
+/** The bench's calls are never cancelled. */
+const neverCancelled = new AbortController().signal;
+
 export function ormMutations(orm: MikroORM, catalog: ModelCatalog): { delete: Mutation; retry: Mutation } {
   return {
     delete: (chat) => deleteTurn(orm, { requester: requesterOf(chat), chatId: chat.chatId, requestId: chat.requestId }),
-    retry: (chat) => replaceTurn({ orm, catalog }, { requester: requesterOf(chat), chatId: chat.chatId, requestId: chat.requestId, kind: 'retry' }),
+    retry: (chat) => replaceTurn({ orm, catalog }, { requester: requesterOf(chat), chatId: chat.chatId, requestId: chat.requestId, kind: 'retry' }, neverCancelled),
   };
 }

@@ -11,6 +11,6 @@ export async function* editTurn(
   command: { requester: Requester; content: string } & TurnAddress,
   signal: AbortSignal,
 ): AsyncGenerator<TurnStreamEvent> {
-  const turn = await replaceTurn(deps, { ...command, kind: 'edit', newContent: command.content });
+  const turn = await replaceTurn(deps, { ...command, kind: 'edit', newContent: command.content }, signal);
   yield* streamTurn(deps, turn, signal);
 }

@@ -32,7 +32,7 @@ export async function* generateTurn(deps: GenerateTurnDeps, command: GenerateTur
   const requestId = command.requestId ?? randomUUID();
   // No lookup before the transaction: it checks the chat and the request id under the chat's lock
   // anyway, and a replay (the rare case) costs one rolled-back transaction more.
-  const started = await startTurn(deps, { ...command, requestId });
+  const started = await startTurn(deps, { ...command, requestId }, signal);
   if (started.isStarted) {
     yield* streamTurn(deps, started.turn, signal);
     return;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { findLiveLinkedAttachmentIds, findLiveUserMessage, softDeleteMessagesOfRequest, softDeleteTurn } from '../db/repositories/turn-mutation.repository.ts';
-import { runInTransaction } from '../db/transaction.ts';
+import { runUnlessCancelled } from './run-unless-cancelled.ts';
 import { outboxEventOf, turnReplacedEvent } from '../domain/audit-events.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import { enqueue } from '../outbox/enqueue.ts';
@@ -25,16 +25,17 @@ export type ReplaceTurnCommand = TurnAddress & {
  * latest turn (replaced by a new server-made request id) and its messages, then opens a new running
  * turn with the old or edited content, the old message's live attachments and its web_search
  * setting, and enqueues `turn_retry` / `turn_edit`. If anything fails, nothing changed: the old turn
- * is still the latest and intact. Traced as the `turn.preflight` span.
+ * is still the latest and intact, also when the call is cancelled before the commit
+ * (`runUnlessCancelled`). Traced as the `turn.preflight` span.
  */
-export async function replaceTurn(deps: { orm: MikroORM; catalog: ModelCatalog }, command: ReplaceTurnCommand): Promise<StartedTurn> {
-  return inSpan('turn.preflight', { 'minichat.turn.kind': command.kind }, () => replaceTurnInSpan(deps, command));
+export async function replaceTurn(deps: { orm: MikroORM; catalog: ModelCatalog }, command: ReplaceTurnCommand, callSignal: AbortSignal): Promise<StartedTurn> {
+  return inSpan('turn.preflight', { 'minichat.turn.kind': command.kind }, () => replaceTurnInSpan(deps, command, callSignal));
 }
 
-async function replaceTurnInSpan(deps: { orm: MikroORM; catalog: ModelCatalog }, command: ReplaceTurnCommand): Promise<StartedTurn> {
+async function replaceTurnInSpan(deps: { orm: MikroORM; catalog: ModelCatalog }, command: ReplaceTurnCommand, callSignal: AbortSignal): Promise<StartedTurn> {
   const newRequestId = randomUUID();
   try {
-    return await runInTransaction(deps.orm.em, async (tx) => {
+    return await runUnlessCancelled(deps.orm.em, callSignal, async (tx) => {
       const { chat, target } = await guardLatestTurn(tx, command.requester, command);
       const scope = { tenantId: chat.tenantId, chatId: chat.id };
       const model = modelOfChat(deps.catalog, chat);

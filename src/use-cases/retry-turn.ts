@@ -7,6 +7,6 @@ import type { TurnStreamEvent } from './turn-stream-events.ts';
 
 /** Retry: regenerates the answer of the chat's latest finished turn, streaming like Generate. */
 export async function* retryTurn(deps: GenerateTurnDeps, command: { requester: Requester } & TurnAddress, signal: AbortSignal): AsyncGenerator<TurnStreamEvent> {
-  const turn = await replaceTurn(deps, { ...command, kind: 'retry' });
+  const turn = await replaceTurn(deps, { ...command, kind: 'retry' }, signal);
   yield* streamTurn(deps, turn, signal);
 }

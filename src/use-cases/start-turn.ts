@@ -5,7 +5,7 @@ import { turnConstraints } from '../db/entities/turn.entity.ts';
 import { lockChatForUpdate } from '../db/repositories/chat.repository.ts';
 import { findTurnSummaryByRequestId } from '../db/repositories/turn.repository.ts';
 import type { TurnOpeningRefusal } from '../db/repositories/turn-opening.repository.ts';
-import { runInTransaction } from '../db/transaction.ts';
+import { runUnlessCancelled } from './run-unless-cancelled.ts';
 import { TurnError, chatNotFound } from '../domain/errors.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import { inSpan } from '../telemetry/spans.ts';
@@ -34,13 +34,13 @@ class RequestIdTaken extends Error {}
  * unless the request id is already used in the chat opens the turn — refusing a second running
  * turn and attachments that are not the caller's live ones in this chat — with its user message,
  * attachment links and the chat's bump. All or nothing: a failure leaves no turn, message or link.
- * A used request id is answered `{ isStarted: false }` for the caller to replay or refuse. Traced
- * as the `turn.preflight` span.
+ * A used request id is answered `{ isStarted: false }` for the caller to replay or refuse. A call
+ * cancelled before the commit writes nothing (`runUnlessCancelled`). Traced as the `turn.preflight` span.
  */
-export async function startTurn(deps: { orm: MikroORM; catalog: ModelCatalog }, command: StartTurnCommand): Promise<StartTurnResult> {
+export async function startTurn(deps: { orm: MikroORM; catalog: ModelCatalog }, command: StartTurnCommand, callSignal: AbortSignal): Promise<StartTurnResult> {
   return inSpan('turn.preflight', { 'minichat.turn.kind': 'generate' }, async () => {
     try {
-      const turn = await runInTransaction(deps.orm.em, (tx) => startTurnInTransaction(tx, deps.catalog, command));
+      const turn = await runUnlessCancelled(deps.orm.em, callSignal, (tx) => startTurnInTransaction(tx, deps.catalog, command));
       return { isStarted: true, turn };
     } catch (error) {
       if (error instanceof RequestIdTaken) return { isStarted: false };

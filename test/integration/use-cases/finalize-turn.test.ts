@@ -38,7 +38,7 @@ async function aRunningTurn(): Promise<StartedTurn> {
     content: 'hello',
     attachmentIds: [],
     webSearch: false,
-  });
+  }, new AbortController().signal);
   if (!started.isStarted) throw new Error('a fresh request id was refused');
   return started.turn;
 }
