@@ -28,20 +28,39 @@ export function undecodableRequestError(cause?: unknown): ConnectError {
 }
 
 /**
- * Rewrites the response of a request that failed before reaching the interceptors from INTERNAL to
- * INVALID_ARGUMENT: in the gRPC trailers (set by the time the failed call's response exists) or,
- * for the Connect protocol, as a new JSON error body. gRPC-Web encodes its trailers into the body
- * and is left as Connect-ES answers it.
+ * The status of a request body larger than the server's `readMaxBytes`, which Connect-ES answers
+ * with RESOURCE_EXHAUSTED: api.md reserves that code for QUOTA_EXCEEDED and calls content over the
+ * byte limit INVALID_ARGUMENT, so it is that, with an `INVALID_ARGUMENT` ErrorInfo.
+ */
+export function oversizedRequestError(cause?: unknown): ConnectError {
+  const info = create(ErrorInfoSchema, { reason: 'INVALID_ARGUMENT', domain: errorDomain, metadata: {} });
+  return new ConnectError('the request body is larger than the server accepts', Code.InvalidArgument, undefined, [{ desc: ErrorInfoSchema, value: info }], cause);
+}
+
+/** What Connect-ES answers, before any interceptor, to a body it cannot decode or will not read whole. */
+const replacementByCode = new Map<Code, () => ConnectError>([
+  [Code.Internal, () => undecodableRequestError()],
+  [Code.ResourceExhausted, () => oversizedRequestError()],
+]);
+
+/**
+ * Rewrites the response of a request that failed before reaching the interceptors: INTERNAL (an
+ * undecodable body) and RESOURCE_EXHAUSTED (a body over `readMaxBytes`) become INVALID_ARGUMENT,
+ * in the gRPC trailers (set by the time the failed call's response exists) or, for the Connect
+ * protocol, as a new JSON error body. gRPC-Web encodes its trailers into the body and is left as
+ * Connect-ES answers it.
  */
 export function mapUndecodableResponse(response: UniversalServerResponse, progress: RequestProgress | undefined): UniversalServerResponse {
   if (!progress || progress.hasReachedInterceptors) return response;
-  const error = undecodableRequestError();
-  if (response.trailer?.get('grpc-status') === String(Code.Internal)) {
-    setTrailerStatus(response.trailer, error);
+  const grpcReplacement = replacementByCode.get(Number(response.trailer?.get('grpc-status')) as Code);
+  if (response.trailer && grpcReplacement) {
+    setTrailerStatus(response.trailer, grpcReplacement());
     return response;
   }
   const header = new Headers(response.header);
-  if (response.status === 500 && (header.get('content-type') ?? '').startsWith('application/json')) {
+  const connectReplacement = [...replacementByCode].find(([code]) => codeToHttpStatus(code) === response.status)?.[1];
+  if (connectReplacement && (header.get('content-type') ?? '').startsWith('application/json')) {
+    const error = connectReplacement();
     const body = errorToJsonBytes(error, {});
     header.set('content-length', String(body.length));
     return { ...response, status: codeToHttpStatus(error.code), header, body: oneChunk(body) };

@@ -273,13 +273,12 @@ describe('AttachmentService input validation', () => {
     expect(failure).toMatchObject({ code: Code.InvalidArgument, fields: ['content_type'] });
   });
 
-  it('refuses a request body over 8 MiB with RESOURCE_EXHAUSTED before any handler runs, and writes nothing', async () => {
+  it('refuses a request body over 8 MiB before any handler runs with INVALID_ARGUMENT and its ErrorInfo (RESOURCE_EXHAUSTED is QUOTA_EXCEEDED\'s), and writes nothing', async () => {
     const user = await aUser();
     const chatId = await aChatOf(user);
     const before = await sql.count('attachments');
-    const error = await anUpload(user, chatId, { content: new Uint8Array(9 * MiB) }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConnectError);
-    expect((error as ConnectError).code).toBe(Code.ResourceExhausted);
+    const failure = await failureOf(anUpload(user, chatId, { content: new Uint8Array(9 * MiB) }));
+    expect(failure).toMatchObject({ code: Code.InvalidArgument, reason: 'INVALID_ARGUMENT', domain: 'minichat' });
     expect(await sql.count('attachments')).toBe(before);
   });
 });

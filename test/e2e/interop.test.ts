@@ -116,6 +116,26 @@ describe('undecodable request bodies', () => {
     expect(answer).toMatchObject({ status: Code.InvalidArgument, message: 'the request body could not be decoded', hasDetails: true });
   });
 
+  it.each(['/minichat.v1.AttachmentService/CreateAttachment', '/minichat.v1.TurnService/Generate'])(
+    'answers INVALID_ARGUMENT with its ErrorInfo, not RESOURCE_EXHAUSTED, to a gRPC body over 8 MiB (%s)',
+    async (path) => {
+      const user = await aUser();
+      const answer = await rawGrpcCall(server.address, { path, token: user.token, payload: new Uint8Array(9 * 1024 * 1024) });
+      expect(answer).toMatchObject({ status: Code.InvalidArgument, message: 'the request body is larger than the server accepts', hasDetails: true });
+    },
+  );
+
+  it('answers INVALID_ARGUMENT to a Connect body over 8 MiB', async () => {
+    const user = await aUser();
+    const response = await fetch(`${server.baseUrl}/minichat.v1.ChatService/GetChat`, {
+      method: 'POST',
+      headers: { ...user.headers, 'content-type': 'application/proto' },
+      body: new Uint8Array(9 * 1024 * 1024),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { code: string }).code).toBe('invalid_argument');
+  });
+
   it('answers INVALID_ARGUMENT to a gRPC message flagged compressed when the call declared no compression', async () => {
     const user = await aUser();
     const answer = await rawGrpcCall(server.address, { path: '/minichat.v1.ChatService/ListChats', token: user.token, payload: new Uint8Array(), isCompressed: true });

@@ -24,13 +24,19 @@ async function exchange(address: string, request: RawGrpcRequest): Promise<{ hea
     stream.end(frame);
     const headers: Record<string, unknown> = {};
     stream.on('response', (h) => Object.assign(headers, h));
-    stream.on('trailers', (t) => Object.assign(headers, t));
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     await new Promise<void>((resolve, reject) => {
+      // The trailers end the response even when the server stopped reading a body too large for it,
+      // and the stream, its request half still unsent, would never close.
+      stream.on('trailers', (t) => {
+        Object.assign(headers, t);
+        resolve();
+      });
       stream.on('close', resolve);
       stream.on('error', reject);
     });
+    stream.close();
     return { headers, body: Buffer.concat(chunks) };
   } finally {
     session.close();

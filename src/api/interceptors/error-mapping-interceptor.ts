@@ -3,7 +3,7 @@ import { TurnError } from '../../domain/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { ReaderStalledError } from '../../use-cases/stream-turn.ts';
 import { connectErrorFromTurnError, internalError } from '../error-mapping.ts';
-import { requestProgressKey, undecodableRequestError } from '../undecodable-requests.ts';
+import { oversizedRequestError, requestProgressKey, undecodableRequestError } from '../undecodable-requests.ts';
 
 /**
  * Converts whatever a handler throws into the status the client sees, for unary calls and for
@@ -18,6 +18,8 @@ export function errorMappingInterceptor(logger: Logger): Interceptor {
     // Inside the interceptors the only INTERNAL Connect-ES raises itself is a request message it
     // could not decode (streaming methods decode after the interceptors ran); ours are made below.
     if (error instanceof ConnectError && error.code === Code.Internal) return undecodableRequestError(error);
+    // Likewise the only RESOURCE_EXHAUSTED it raises: a streaming request body over `readMaxBytes`.
+    if (error instanceof ConnectError && error.code === Code.ResourceExhausted) return oversizedRequestError(error);
     // Statuses raised by the framework or the client (cancelled, deadline, unimplemented) stay as they are.
     if (error instanceof ConnectError) return error;
     logger.error({ err: error, procedure }, 'unexpected error');

@@ -11,8 +11,9 @@ import { parseRequest } from './parse-request.ts';
  * The largest attachment content: 5 MiB (api.md). Bodies up to the server's `readMaxBytes`
  * (8 MiB, set in `main.ts` so that a 5 MiB upload also fits as base64 in Connect JSON) reach this
  * check, so too-large content is INVALID_ARGUMENT with a violation on `content`. A body over 8 MiB
- * is refused by Connect-ES while reading it, with RESOURCE_EXHAUSTED, before any interceptor runs
- * (so without our ErrorInfo): the server never buffers much more than 8 MiB for one request.
+ * is refused by Connect-ES while reading it, before any interceptor runs, and answered
+ * INVALID_ARGUMENT with our ErrorInfo but no field (`oversizedRequestError`): the server never
+ * buffers much more than 8 MiB for one request.
  */
 export const maxAttachmentBytes = 5 * 1024 * 1024;
 
