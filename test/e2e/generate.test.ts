@@ -68,6 +68,20 @@ async function turnRow(chatId: string, requestId: string) {
   return row;
 }
 
+/** `turns` finished question/answer pairs `q<i>`/`a<i>` written straight into the chat, oldest first. */
+async function insertHistory(chatId: string, turns: number) {
+  await sql.rows(
+    `insert into messages (id, tenant_id, chat_id, request_id, role, content, partial, created_at)
+     select gen_random_uuid(), c.tenant_id, c.id, r.request_id, m.role, m.prefix || r.n, false,
+            now() - interval '1 hour' + (r.n * 2 + m.offset_ms) * interval '1 millisecond'
+       from chats c
+      cross join (select n, gen_random_uuid() as request_id from generate_series(0, $2 - 1) as n) r
+      cross join (values ('user', 'q', 0), ('assistant', 'a', 1)) as m (role, prefix, offset_ms)
+      where c.id = $1`,
+    [chatId, turns],
+  );
+}
+
 async function counts() {
   return { turns: await sql.count('chat_turns'), messages: await sql.count('messages'), outbox: await sql.count('outbox') };
 }
@@ -157,6 +171,36 @@ describe('Generate streams a turn', () => {
       ['assistant', 'first answer'],
       ['user', 'second question'],
     ]);
+  });
+
+  it('sends a long history whole when it fits the budget: all 1,200 earlier messages, oldest first', async () => {
+    const user = await aUser();
+    const chatId = await aChat(user.headers);
+    await insertHistory(chatId, 600);
+    const requestsBefore = stub.requests.length;
+    stub.respondOnceWith(answer(['ok']));
+    await readAll(client.turns.generate({ chatId, requestId: randomUUID(), content: 'now' }, { headers: user.headers }));
+    const sent = (stub.requests[requestsBefore]?.body as { messages: Array<{ role: string; content: string }> }).messages;
+    expect(sent).toHaveLength(1 + 1_200 + 1);
+    expect(sent.slice(1, 3).map((m) => m.content)).toEqual(['q0', 'a0']);
+    expect(sent.slice(-3).map((m) => m.content)).toEqual(['q599', 'a599', 'now']);
+  });
+
+  it('sends only the newest history that fits a small budget, dropping the oldest', async () => {
+    const user = await aUser();
+    const chatId = await aChat(user.headers, 'stub-tiny');
+    await insertHistory(chatId, 50);
+    const requestsBefore = stub.requests.length;
+    stub.respondOnceWith(answer(['ok']));
+    await readAll(client.turns.generate({ chatId, requestId: randomUUID(), content: 'now' }, { headers: user.headers }));
+    const sent = (stub.requests[requestsBefore]?.body as { messages: Array<{ role: string; content: string }> }).messages;
+    const history = sent.slice(1, -1).map((m) => m.content);
+    expect(history.length).toBeGreaterThan(0);
+    expect(history.length).toBeLessThan(100);
+    expect(history.at(-1)).toBe('a49');
+    // Contiguous and oldest first: exactly the newest messages of the chat.
+    const everything = Array.from({ length: 50 }, (_, i) => [`q${i}`, `a${i}`]).flat();
+    expect(history).toEqual(everything.slice(-history.length));
   });
 
   it('sends a heartbeat while the first token is slow', async () => {
