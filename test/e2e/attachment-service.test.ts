@@ -205,7 +205,7 @@ describe('AttachmentService owner scoping', () => {
     expect(await sql.count('attachments')).toBe(before);
   });
 
-  it('refuses CreateAttachment with a read-only token as PERMISSION_DENIED / FORBIDDEN, writing nothing, while Get is allowed', async () => {
+  it('refuses CreateAttachment and DeleteAttachment with a read-only token as PERMISSION_DENIED / FORBIDDEN, changing nothing, while Get is allowed', async () => {
     const owner = await aUser();
     const chatId = await aChatOf(owner);
     const created = await anUpload(owner, chatId);
@@ -214,6 +214,11 @@ describe('AttachmentService owner scoping', () => {
     const before = await sql.count('attachments');
     expect(await failureOf(anUpload(reader, chatId))).toMatchObject({ code: Code.PermissionDenied, reason: 'FORBIDDEN' });
     expect(await sql.count('attachments')).toBe(before);
+    expect(await failureOf(client.attachments.deleteAttachment({ chatId, attachmentId: created.id }, { headers: reader.headers }))).toMatchObject({
+      code: Code.PermissionDenied,
+      reason: 'FORBIDDEN',
+    });
+    expect((await attachmentRow(created.id))?.deleted_at).toBeNull();
     expect((await client.attachments.getAttachment({ chatId, attachmentId: created.id }, { headers: reader.headers })).attachment?.id).toBe(created.id);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FinishReason } from '../../src/gen/minichat/v1/turn_pb.ts';
 import { auditEventsOf } from '../support/audit-events.ts';
 import { anAttachment } from '../support/builders.ts';
 import { clientsFor, failureOf, type MiniChatClients } from '../support/clients.ts';
@@ -239,15 +240,17 @@ describe('Generate replay and request ids', () => {
     const user = await aUser();
     const chatId = await aChat(user.headers);
     const requestId = randomUUID();
-    stub.respondOnceWith(answer(['The', ' answer'], { usage: { promptTokens: 7, completionTokens: 2 } }));
+    // Cut short by the output limit, so the replay must say `length`, not the default `stop`.
+    stub.respondOnceWith(answer(['The', ' answer'], { usage: { promptTokens: 7, completionTokens: 2 }, finishReason: 'length' }));
     const original = await readAll(client.turns.generate({ chatId, requestId, content: 'question' }, { headers: user.headers }));
     const modelCalls = stub.requests.length;
     const before = await counts();
     const replay = await readAll(client.turns.generate({ chatId, requestId, content: 'question' }, { headers: user.headers }));
     expect(kinds(replay)).toEqual(['started', 'delta', 'done']);
-    expect(replay[0]?.value).toMatchObject({ isNewTurn: false, turnId: original[0]?.value.turnId, messageId: original[0]?.value.messageId });
+    expect(replay[0]?.value).toMatchObject({ isNewTurn: false, turnId: original[0]?.value.turnId, messageId: original[0]?.value.messageId, model: 'stub-large' });
     expect(replay[1]?.value.text).toBe('The answer');
-    expect(replay[2]?.value).toMatchObject({ usage: { inputTokens: 7, outputTokens: 2 } });
+    expect(original.at(-1)?.value).toMatchObject({ finishReason: FinishReason.LENGTH });
+    expect(replay[2]?.value).toMatchObject({ usage: { inputTokens: 7, outputTokens: 2 }, model: 'stub-large', finishReason: FinishReason.LENGTH });
     expect(stub.requests.length).toBe(modelCalls);
     expect(await counts()).toEqual(before);
   });
@@ -411,12 +414,16 @@ describe('Generate attachments', () => {
     const user = await aUser();
     const chatId = await aChat(user.headers);
     const attachmentId = await anAttachment(sql, { ...user, chatId, filename: 'facts.txt', content: 'the sky is green' });
+    const pictureId = await anAttachment(sql, { ...user, chatId, filename: 'photo.png', contentType: 'image/png', content: 'PNG-BYTES' });
     const requestIndex = stub.requests.length;
-    await readAll(client.turns.generate({ chatId, requestId: randomUUID(), content: 'read the file', attachmentIds: [attachmentId] }, { headers: user.headers }));
+    await readAll(client.turns.generate({ chatId, requestId: randomUUID(), content: 'read the file', attachmentIds: [attachmentId, pictureId] }, { headers: user.headers }));
     const { messages } = await client.chats.listMessages({ chatId }, { headers: user.headers });
-    expect(messages[0]?.attachmentIds).toEqual([attachmentId]);
+    expect(messages[0]?.attachmentIds).toEqual([attachmentId, pictureId]);
     const body = stub.requests[requestIndex]?.body as { messages: Array<{ content: string }> };
     expect(body.messages.at(-1)?.content).toContain('the sky is green');
+    // Only text/* is given to the model as text: an image is linked, its bytes are not sent.
+    expect(JSON.stringify(body.messages)).not.toContain('PNG-BYTES');
+    expect(JSON.stringify(body.messages)).not.toContain('photo.png');
   });
 
   it('refuses an unknown, deleted, foreign or other-chat attachment with INVALID_ATTACHMENT naming its index, writing nothing', async () => {

@@ -25,6 +25,8 @@ export type StubBehaviour =
       dropWhen?: Promise<unknown>;
     }
   | { kind: 'never-finish'; piecesBefore: string[] }
+  /** Takes the request and never answers it, not even with headers, until the client leaves. */
+  | { kind: 'no-response' }
   | { kind: 'malformed-chunk'; piecesBefore: string[] };
 
 type AnswerOptions = Omit<Extract<StubBehaviour, { kind: 'answer' }>, 'kind' | 'pieces'>;
@@ -94,6 +96,9 @@ export const badRequest: StubBehaviour = {
 export function dropMidStream(piecesBeforeDrop: string[], dropWhen?: Promise<unknown>): StubBehaviour {
   return { kind: 'drop-mid-stream', piecesBeforeDrop, dropWhen };
 }
+
+/** Takes the request and never answers it, not even with headers: a provider that hangs before streaming. */
+export const noResponse: StubBehaviour = { kind: 'no-response' };
 
 /** Sends the pieces, then keeps the connection open, sending nothing, until the client leaves. */
 export function neverFinish(piecesBefore: string[] = []): StubBehaviour {

@@ -71,6 +71,10 @@ export async function startOpenAIStubServer(): Promise<OpenAIStubServer> {
       res.writeHead(behaviour.status, { 'content-type': 'application/json' }).end(JSON.stringify(behaviour.body));
       return;
     }
+    if (behaviour.kind === 'no-response') {
+      await recording.record.clientClosed;
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }).flushHeaders();
     try {
       await playBehaviour(behaviour, recording.sse);

@@ -10,6 +10,7 @@ import {
   llamaCppContextExceeded,
   malformedChunk,
   neverFinish,
+  noResponse,
   rateLimited,
   serverError,
   vllmContextLengthExceeded,
@@ -116,6 +117,18 @@ describe('openai provider failures', () => {
     const outcome = await readStream(provider().stream(aProviderRequest()));
 
     expect(outcome.deltas).toEqual(['Thinking']);
+    expect(outcome.error).toMatchObject({ name: 'ProviderError', code: 'provider_timeout' });
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(idleTimeoutMs - 5);
+    await expect(stub.requests[0]!.clientClosed).resolves.toEqual(expect.any(Number));
+  });
+
+  it('fails with provider_timeout when the provider never answers the request at all, not even with headers, and aborts it', async () => {
+    stub.respondWith(noResponse);
+    const startedAt = performance.now();
+
+    const outcome = await readStream(provider().stream(aProviderRequest()));
+
+    expect(outcome.deltas).toEqual([]);
     expect(outcome.error).toMatchObject({ name: 'ProviderError', code: 'provider_timeout' });
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(idleTimeoutMs - 5);
     await expect(stub.requests[0]!.clientClosed).resolves.toEqual(expect.any(Number));
