@@ -235,7 +235,8 @@ type TurnRun = ReturnType<typeof createTurnRun>;
 /** The mutable state of one streaming turn: text so far, timing, and its single finalization. */
 function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn, telemetry: TurnStreamTelemetry) {
   let text = '';
-  let promptText = '';
+  // Joined only if usage has to be estimated: most providers report it.
+  let prompt: readonly { content: string }[] = [];
   let firstTokenAt: Date | undefined;
   let lastProgressAt = Date.now();
   let finalization: Promise<Finalization> | undefined;
@@ -259,14 +260,14 @@ function createTurnRun(deps: StreamTurnDeps, turn: StartedTurn, telemetry: TurnS
     },
     /** The prompt is on its way to the provider: from now on its input tokens are spent. */
     promptSent(messages: readonly { content: string }[]): void {
-      promptText = messages.map((message) => message.content).join('\n');
+      prompt = messages;
     },
     /**
      * Usage when the provider reported none (an answer without usage, a cancel, a failure): the
      * prompt sent, if any, and the text so far. A turn cut short has still spent its prompt.
      */
     estimatedUsage(): Usage {
-      return { inputTokens: estimateTokens(promptText), outputTokens: estimateTokens(text) };
+      return { inputTokens: estimateTokens(prompt.map((message) => message.content).join('\n')), outputTokens: estimateTokens(text) };
     },
     /** Adds a delta; returns false when the turn is no longer running (e.g. the watchdog ended it). */
     async recordDelta(delta: string): Promise<boolean> {
