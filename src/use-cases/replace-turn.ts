@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { findLiveLinkedAttachmentIds, findLiveUserMessage, softDeleteMessagesOfRequest, softDeleteTurn } from '../db/repositories/turn-mutation.repository.ts';
-import { runUnlessCancelled } from './run-unless-cancelled.ts';
 import { outboxEventOf, turnReplacedEvent } from '../domain/audit-events.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import { enqueue } from '../outbox/enqueue.ts';
@@ -10,6 +9,7 @@ import type { Requester } from './chat-commands.ts';
 import { guardLatestTurn, type TurnAddress } from './guard-latest-turn.ts';
 import { modelOfChat } from './model-of-chat.ts';
 import { openTurn } from './open-turn.ts';
+import { runUnlessCancelled } from './run-unless-cancelled.ts';
 import { translateRace } from './start-turn.ts';
 import type { StartedTurn } from './started-turn.ts';
 

@@ -5,13 +5,12 @@ import { turnConstraints } from '../db/entities/turn.entity.ts';
 import { lockChatForUpdate } from '../db/repositories/chat.repository.ts';
 import { findTurnSummaryByRequestId } from '../db/repositories/turn.repository.ts';
 import type { TurnOpeningRefusal } from '../db/repositories/turn-opening.repository.ts';
-import { runUnlessCancelled } from './run-unless-cancelled.ts';
-import { TurnError, chatNotFound } from '../domain/errors.ts';
+import { TurnError, chatNotFound, modelUnavailable } from '../domain/errors.ts';
 import type { ModelCatalog } from '../llm/model-catalog.ts';
 import { inSpan } from '../telemetry/spans.ts';
 import type { Requester } from './chat-commands.ts';
-import { modelOfChat } from './model-of-chat.ts';
 import { openTurn } from './open-turn.ts';
+import { runUnlessCancelled } from './run-unless-cancelled.ts';
 import type { StartedTurn } from './started-turn.ts';
 
 export type StartTurnCommand = {
@@ -52,12 +51,14 @@ export async function startTurn(deps: { orm: MikroORM; catalog: ModelCatalog }, 
 async function startTurnInTransaction(tx: EntityManager, catalog: ModelCatalog, command: StartTurnCommand): Promise<StartedTurn> {
   const chat = await lockChatForUpdate(tx, command.requester.owner, command.chatId);
   if (!chat) throw chatNotFound(command.chatId);
-  // The request id comes first (turns.md step 3): a chat whose model left the catalog still
-  // replays its completed turns, which need no model.
-  if (!catalog.find(chat.model) && (await findTurnSummaryByRequestId(tx, { tenantId: chat.tenantId, chatId: chat.id, requestId: command.requestId }))) {
-    throw new RequestIdTaken();
+  const model = catalog.find(chat.model);
+  if (!model) {
+    // The request id comes first (turns.md step 3): a chat whose model left the catalog still
+    // replays its completed turns, which need no model.
+    const isRequestIdUsed = (await findTurnSummaryByRequestId(tx, { tenantId: chat.tenantId, chatId: chat.id, requestId: command.requestId })) !== null;
+    throw isRequestIdUsed ? new RequestIdTaken() : modelUnavailable(chat.id, chat.model);
   }
-  const opened = await openTurn(tx, { ...command, model: modelOfChat(catalog, chat) });
+  const opened = await openTurn(tx, { ...command, model });
   if (opened.isOpened) return opened.turn;
   throw refusalError(opened, command);
 }

@@ -51,6 +51,12 @@ async function turnState(requestId: string) {
 }
 
 /**
+ * 20 MB of answer: more than the loopback socket buffers and the HTTP client can hold, so a service
+ * that stops pulling makes the provider's writes back up.
+ */
+const flood = Array.from({ length: 20_000 }, (_, i) => `${String(i).padStart(5, '0')}${'x'.repeat(995)}`);
+
+/**
  * Opens a raw gRPC Generate call over HTTP/2 and does not read the response: a reader that stopped.
  * `resumeAndReadAll()` starts reading again and returns the events it gets and the call's status.
  */
@@ -100,21 +106,18 @@ describe('Generate when the reader goes away', () => {
     const user = await aUser();
     const chatId = await aChat(user.headers);
     const requestId = randomUUID();
-    // 20 MB: more than the loopback socket buffers and the HTTP client can hold, so a service that
-    // stops pulling makes the provider's writes back up.
-    const pieces = Array.from({ length: 20_000 }, (_, i) => `${String(i).padStart(5, '0')}${'x'.repeat(995)}`);
-    stub.respondOnceWith(answer(pieces));
+    stub.respondOnceWith(answer(flood));
     const requestIndex = stub.requests.length;
     const reader = generateWithoutReading(server.address, user.token, { chatId, requestId, content: 'flood me' });
     try {
       const providerRequest = await stub.waitForRequest(requestIndex);
       await providerRequest.clientClosed;
       // Backpressure: the service stopped pulling from the provider while the reader was stuck.
-      expect(providerRequest.chunksWritten).toBeLessThan(pieces.length);
+      expect(providerRequest.chunksWritten).toBeLessThan(flood.length);
       await eventually(async () => expect(await turnState(requestId)).toBe('cancelled'), { timeoutMs: 5_000 });
       const [message] = await sql.rows<{ partial: boolean; content: string }>(`select partial, content from messages where request_id = $1 and role = 'assistant'`, [requestId]);
       expect(message?.partial).toBe(true);
-      expect(message?.content.startsWith(pieces[0]!)).toBe(true);
+      expect(message?.content.startsWith(flood[0]!)).toBe(true);
       expect((await auditEventsOf(sql, chatId)).map((event) => event.event_type)).toEqual(['turn_cancelled']);
     } finally {
       reader.close();
@@ -125,8 +128,7 @@ describe('Generate when the reader goes away', () => {
     const user = await aUser();
     const chatId = await aChat(user.headers);
     const requestId = randomUUID();
-    const pieces = Array.from({ length: 20_000 }, (_, i) => `${String(i).padStart(5, '0')}${'x'.repeat(995)}`);
-    stub.respondOnceWith(answer(pieces));
+    stub.respondOnceWith(answer(flood));
     const reader = generateWithoutReading(server.address, user.token, { chatId, requestId, content: 'flood me, I will be back' });
     try {
       await eventually(async () => expect(await turnState(requestId)).toBe('cancelled'), { timeoutMs: 5_000 });

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { insertChat } from '../../src/db/repositories/chat.repository.ts';
+import { runInTransaction } from '../../src/db/transaction.ts';
+import type { Requester } from '../../src/use-cases/chat-commands.ts';
 import type { SqlClient } from './sql.ts';
 
 /**
@@ -36,4 +40,12 @@ export async function anAttachment(
     [id, options.tenantId, options.chatId, options.userId, options.filename ?? 'notes.txt', options.contentType ?? 'text/plain', content.length, content, options.isDeleted ? new Date() : null],
   );
   return id;
+}
+
+/** A chat of a new user in a new tenant, inserted through the ORM, with the requester that owns it. */
+export async function aChatInDatabase(orm: MikroORM, options: { model: string }): Promise<{ chatId: string; requester: Requester }> {
+  const owner = { tenantId: randomUUID(), userId: randomUUID() };
+  const chatId = randomUUID();
+  await runInTransaction(orm.em, (tx) => insertChat(tx, { id: chatId, owner, title: '', model: options.model, now: new Date() }));
+  return { chatId, requester: { owner, actor: { ...owner, requesterType: 'user' } } };
 }

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertChat } from '../../../src/db/repositories/chat.repository.ts';
-import { runInTransaction } from '../../../src/db/transaction.ts';
 import { createModelCatalog } from '../../../src/llm/model-catalog.ts';
 import { finalizeTurn } from '../../../src/use-cases/finalize-turn.ts';
 import { replaceTurn } from '../../../src/use-cases/replace-turn.ts';
 import { startTurn } from '../../../src/use-cases/start-turn.ts';
+import { aChatInDatabase } from '../../support/builders.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { eventually } from '../../support/eventually.ts';
 import { sqlClient, type SqlClient } from '../../support/sql.ts';
@@ -26,12 +25,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function aChat() {
-  const owner = { tenantId: randomUUID(), userId: randomUUID() };
-  const chatId = randomUUID();
-  await runInTransaction(database.orm.em, (tx) => insertChat(tx, { id: chatId, owner, title: '', model: 'echo', now: new Date() }));
-  return { chatId, requester: { owner, actor: { ...owner, requesterType: 'user' as const } } };
-}
+const aChat = () => aChatInDatabase(database.orm, { model: 'echo' });
 
 function aGenerate(chat: Awaited<ReturnType<typeof aChat>>, requestId = randomUUID()) {
   return { ...chat, requestId, content: 'hello', attachmentIds: [], webSearch: false };

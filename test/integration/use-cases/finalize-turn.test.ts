@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertChat } from '../../../src/db/repositories/chat.repository.ts';
-import { runInTransaction } from '../../../src/db/transaction.ts';
 import { createModelCatalog } from '../../../src/llm/model-catalog.ts';
 import { failOrphanedTurns } from '../../../src/use-cases/fail-orphaned-turns.ts';
 import { finalizeTurn } from '../../../src/use-cases/finalize-turn.ts';
 import { startTurn } from '../../../src/use-cases/start-turn.ts';
 import type { StartedTurn } from '../../../src/use-cases/started-turn.ts';
 import { expectValidAuditEvent } from '../../support/audit-events.ts';
+import { aChatInDatabase } from '../../support/builders.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { sqlClient, type SqlClient } from '../../support/sql.ts';
 
@@ -28,12 +27,9 @@ afterAll(async () => {
 
 /** A running turn in a fresh chat, started through the real preflight unit of work. */
 async function aRunningTurn(): Promise<StartedTurn> {
-  const owner = { tenantId: randomUUID(), userId: randomUUID() };
-  const chatId = randomUUID();
-  await runInTransaction(database.orm.em, (tx) => insertChat(tx, { id: chatId, owner, title: '', model: 'echo', now: new Date() }));
+  const chat = await aChatInDatabase(database.orm, { model: 'echo' });
   const started = await startTurn({ orm: database.orm, catalog }, {
-    requester: { owner, actor: { ...owner, requesterType: 'user' } },
-    chatId,
+    ...chat,
     requestId: randomUUID(),
     content: 'hello',
     attachmentIds: [],
